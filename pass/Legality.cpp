@@ -1,0 +1,681 @@
+//===- Legality.cpp - Are the iterations of a loop independent? -----------===//
+//
+// DOALL legality, as DESIGN §3 states it: a trip count computable when the
+// loop starts; a single exit, at the latch; header phis that are integer or
+// pointer inductions or foldable recurrences; no sync point; objects whose
+// lifetime is one iteration are private; and no loop-carried memory
+// dependence between any write and any other access.
+//
+// The dependence proof is ours: every access's per-iteration footprint
+// [Lo(i), Hi(i)) (Footprints.cpp) must be disjoint from every write's
+// footprint in every other iteration. Two tests, both on SCEVs:
+//  - the slot test: both footprints move by the same step S each iteration
+//    and fit, together, in one window [c, c + |S|), so different iterations
+//    use different windows;
+//  - the hull test: the footprints over the whole loop do not overlap.
+// When neither holds only because the two pointers have different bases
+// (parameters without restrict), the loop is parallel under a run-time
+// check that the two hulls do not overlap. DependenceAnalysis is a second
+// opinion for loads and stores: any direction other than '=' at this loop's
+// level, or a confused result, counts as a dependence.
+//
+//===----------------------------------------------------------------------===//
+#include "CalleeSummary.h"
+#include "Footprints.h"
+#include "LoopAnalysis.h"
+#include "Purity.h"
+
+#include "llvm/Analysis/AliasAnalysis.h"
+#include "llvm/Analysis/CaptureTracking.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Analysis/DependenceAnalysis.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
+#include "llvm/Analysis/ScalarEvolutionExpressions.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+
+using namespace llvm;
+
+namespace pydron {
+
+using K = RejectReason::Kind;
+
+namespace {
+
+class Legality {
+public:
+  Legality(Loop &L, AnalysisContext &C) : L(L), C(C), SE(C.SE) {}
+  LoopResult run();
+
+private:
+  Loop &L;
+  AnalysisContext &C;
+  ScalarEvolution &SE;
+  LoopResult R;
+  SmallVector<CallBase *, 4> Mallocs, Frees;
+  SmallPtrSet<AllocaInst *, 4> Allocas; // allocas outside L used in L
+
+  Reason structure();
+  Reason scanInstructions();
+  Reason scanCall(CallBase &CB);
+  Reason privatize();
+  Reason phis();
+  Reason liveOuts();
+  Reason dependences();
+  void addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
+                 const SCEV *End, bool Write, std::string What);
+  Value *objectOf(const Access &A) const;
+  bool isPrivate(const Access &A) const;
+  bool provedDisjoint(const Access &W, const Access &A, std::string &Why,
+                      bool &NeedsCheck);
+  bool daAgrees(const Access &W, const Access &A, std::string &Why);
+  bool hull(const Access &A, const SCEV *&Begin, const SCEV *&End);
+};
+
+} // namespace
+
+static bool isThreadLocal(const Value *Ptr) {
+  const Value *Obj = getUnderlyingObject(Ptr, 12);
+  if (auto *GV = dyn_cast<GlobalVariable>(Obj))
+    return GV->isThreadLocal();
+  if (auto *II = dyn_cast<IntrinsicInst>(Obj))
+    return II->getIntrinsicID() == Intrinsic::threadlocal_address;
+  return false;
+}
+
+Reason Legality::structure() {
+  BasicBlock *Latch = L.getLoopLatch();
+  SmallVector<BasicBlock *, 4> Exiting;
+  L.getExitingBlocks(Exiting);
+  if (Exiting.size() != 1 || !L.getUniqueExitBlock()) {
+    for (BasicBlock *B : Exiting)
+      if (B != Latch)
+        return reject(K::MultipleExits,
+                      "the loop has more than one exit (a break, return or "
+                      "goto leaves it)",
+                      B->getTerminator());
+    return reject(K::MultipleExits, "the loop has more than one exit",
+                  Latch ? Latch->getTerminator() : nullptr);
+  }
+  if (Exiting[0] != Latch)
+    return reject(K::NotRotated,
+                  "the loop's exit test is not at its end (the optimizer did "
+                  "not rotate it)",
+                  Exiting[0]->getTerminator());
+  const SCEV *BTC = SE.getBackedgeTakenCount(&L);
+  if (isa<SCEVCouldNotCompute>(BTC))
+    return reject(K::NoTripCount,
+                  "the number of iterations cannot be computed when the loop "
+                  "starts",
+                  Latch->getTerminator());
+  Type *I64 = Type::getInt64Ty(L.getHeader()->getContext());
+  if (BTC->getType()->getIntegerBitWidth() > 64)
+    return reject(K::NoTripCount, "the loop counter is wider than 64 bits",
+                  Latch->getTerminator());
+  R.TripCount = SE.getTripCountFromExitCount(BTC, I64, &L);
+  return nullptr;
+}
+
+void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
+                         const SCEV *End, bool Write, std::string What) {
+  Access A;
+  A.I = I;
+  A.Ptr = Ptr;
+  A.IsWrite = Write;
+  A.What = std::move(What);
+  if (Begin && End &&
+      !iterationRange(Begin, End, L, C.LI, SE, A.Lo, A.Hi, A.Why)) {
+    A.Lo = A.Hi = nullptr;
+  }
+  if (!Begin || !End) {
+    A.Lo = A.Hi = nullptr;
+  }
+  if (auto *AI = dyn_cast_or_null<AllocaInst>(
+          Ptr ? getUnderlyingObject(Ptr, 12) : nullptr))
+    if (!L.contains(AI))
+      Allocas.insert(AI);
+  R.Accesses.push_back(A);
+}
+
+Reason Legality::scanCall(CallBase &CB) {
+  if (auto *II = dyn_cast<IntrinsicInst>(&CB)) {
+    switch (II->getIntrinsicID()) {
+    case Intrinsic::threadlocal_address:
+      return reject(K::ThreadLocal,
+                    "it uses thread-local variable " +
+                        nameOf(II->getArgOperand(0)),
+                    &CB);
+    case Intrinsic::stacksave:
+    case Intrinsic::stackrestore:
+      return nullptr; // scope of a variable-length array in the body
+    default:
+      break;
+    }
+  }
+  CallClass CC = classifyCall(CB, C.TLI);
+  std::string Name = calleeName(CB);
+  const DataLayout &DL = CB.getModule()->getDataLayout();
+  Type *I64 = Type::getInt64Ty(CB.getContext());
+  switch (CC.Kind) {
+  case CallKind::Ignored:
+    return nullptr;
+  case CallKind::NoMemory:
+    R.PureCalls.push_back(Name);
+    return nullptr;
+  case CallKind::Sync:
+    if (Name.empty())
+      return reject(K::SyncPoint,
+                    "an indirect call is a sync point (its callee is not "
+                    "known to be functional)",
+                    &CB);
+    return reject(K::SyncPoint,
+                  "call to '" + Name +
+                      "' is a sync point (not PYDRON_FUNCTIONAL, and not "
+                      "known to be free of side effects)",
+                  &CB);
+  case CallKind::Malloc:
+    Mallocs.push_back(&CB);
+    return nullptr;
+  case CallKind::Free:
+    Frees.push_back(&CB);
+    return nullptr;
+  case CallKind::ReadsArgs:
+    R.PureCalls.push_back(Name);
+    for (Value *Arg : CB.args())
+      if (Arg->getType()->isPointerTy())
+        addAccess(&CB, Arg, nullptr, nullptr, false,
+                  "'" + Name + "' reading through " + nameOf(getUnderlyingObject(Arg)));
+    for (Access &A : R.Accesses)
+      if (A.I == &CB && A.Why.empty())
+        A.Why = "'" + Name + "' reads a string of unknown length";
+    return nullptr;
+  case CallKind::ReadsAnything: {
+    R.PureCalls.push_back(Name);
+    Access A;
+    A.I = &CB;
+    A.What = "'" + Name + "'";
+    A.Why = "'" + Name + "' may read any memory";
+    R.Accesses.push_back(A);
+    return nullptr;
+  }
+  case CallKind::MemIntrinsic: {
+    auto *MI = cast<MemIntrinsic>(&CB);
+    const SCEV *Len =
+        SE.getTruncateOrZeroExtend(SE.getSCEV(MI->getLength()), I64);
+    const SCEV *D = SE.getSCEV(MI->getDest());
+    addAccess(&CB, MI->getDest(), D, SE.getAddExpr(D, Len), true,
+              std::string(isa<MemSetInst>(MI) ? "memset" : "memcpy") +
+                  " of " + nameOf(getUnderlyingObject(MI->getDest())));
+    if (auto *MT = dyn_cast<MemTransferInst>(MI)) {
+      const SCEV *S = SE.getSCEV(MT->getSource());
+      addAccess(&CB, MT->getSource(), S, SE.getAddExpr(S, Len), false,
+                "memcpy from " + nameOf(getUnderlyingObject(MT->getSource())));
+    }
+    (void)DL;
+    return nullptr;
+  }
+  case CallKind::Functional: {
+    Function &Callee = *CB.getCalledFunction();
+    const Summary &S = C.Summaries.of(Callee);
+    if (!S.SyncWhy.empty())
+      return reject(K::SyncPoint,
+                    "call to PYDRON_FUNCTIONAL '" + Name +
+                        "' is a sync point: " + S.SyncWhy,
+                    &CB);
+    R.PureCalls.push_back(Name);
+    if (S.ReadsGlobals) {
+      Access A;
+      A.I = &CB;
+      A.What = "'" + Name + "' reading globals";
+      A.Why = "'" + Name + "' reads global memory";
+      A.IsWrite = false;
+      // Reads of constant globals: checked against writes by alias analysis
+      // on the call (below, Ptr null means "any global").
+      R.Accesses.push_back(A);
+      R.Accesses.back().Ptr = nullptr;
+    }
+    for (unsigned P = 0; P < CB.arg_size() && P < S.Params.size(); ++P) {
+      const ParamSummary &PS = S.Params[P];
+      Value *Arg = CB.getArgOperand(P);
+      if (!Arg->getType()->isPointerTy())
+        continue;
+      const SCEV *ArgS = SE.getSCEV(Arg);
+      for (bool W : {false, true}) {
+        if (!(W ? PS.Writes : PS.Reads))
+          continue;
+        const Extent &E = W ? PS.Write : PS.Read;
+        std::string What = "'" + Name + "' " + (W ? "writing" : "reading") +
+                           " through argument " + std::to_string(P + 1) +
+                           " (" + nameOf(getUnderlyingObject(Arg)) + ")";
+        if (!E.Known) {
+          if (W)
+            return reject(K::NoFootprint,
+                          "call to PYDRON_FUNCTIONAL '" + Name +
+                              "' is a sync point: its writes through "
+                              "argument " +
+                              std::to_string(P + 1) +
+                              " have no known footprint (" + E.Why +
+                              "; declare it with PYDRON_WRITES)",
+                          &CB);
+          addAccess(&CB, Arg, nullptr, nullptr, false, What);
+          R.Accesses.back().Why = "'" + Name + "' " + E.Why;
+          continue;
+        }
+        const SCEV *Lo = instantiate(E.Lo, CB, SE);
+        const SCEV *Hi = instantiate(E.Hi, CB, SE);
+        if (Lo && Hi) {
+          Lo = SE.getTruncateOrSignExtend(Lo, I64);
+          Hi = SE.getTruncateOrSignExtend(Hi, I64);
+          addAccess(&CB, Arg, SE.getAddExpr(ArgS, Lo), SE.getAddExpr(ArgS, Hi),
+                    W, What);
+        } else {
+          addAccess(&CB, Arg, nullptr, nullptr, W, What);
+          R.Accesses.back().Why = "its extent could not be rebuilt";
+        }
+      }
+    }
+    return nullptr;
+  }
+  }
+  return nullptr;
+}
+
+Reason Legality::scanInstructions() {
+  const DataLayout &DL = L.getHeader()->getModule()->getDataLayout();
+  Type *I64 = Type::getInt64Ty(L.getHeader()->getContext());
+  for (BasicBlock *BB : L.blocks()) {
+    for (Instruction &I : *BB) {
+      R.Cost += isa<CallBase>(I) ? 20 : 1;
+      if (auto *LI = dyn_cast<LoadInst>(&I)) {
+        if (LI->isVolatile())
+          return reject(K::Volatile, "volatile read of " +
+                                         nameOf(getUnderlyingObject(LI->getPointerOperand())) +
+                                         " is a sync point", LI);
+        if (!LI->isUnordered())
+          return reject(K::Atomic, "atomic read is a sync point", LI);
+        if (isThreadLocal(LI->getPointerOperand()))
+          return reject(K::ThreadLocal, "it reads thread-local variable " +
+                                            nameOf(getUnderlyingObject(LI->getPointerOperand(), 12)), LI);
+        const SCEV *B = SE.getSCEV(LI->getPointerOperand());
+        addAccess(LI, LI->getPointerOperand(), B,
+                  SE.getAddExpr(B, SE.getConstant(I64, DL.getTypeStoreSize(LI->getType()))),
+                  false, "read of " + nameOf(getUnderlyingObject(LI->getPointerOperand())));
+      } else if (auto *SI = dyn_cast<StoreInst>(&I)) {
+        if (SI->isVolatile())
+          return reject(K::Volatile, "volatile write to " +
+                                         nameOf(getUnderlyingObject(SI->getPointerOperand())) +
+                                         " is a sync point", SI);
+        if (!SI->isUnordered())
+          return reject(K::Atomic, "atomic write is a sync point", SI);
+        if (isThreadLocal(SI->getPointerOperand()))
+          return reject(K::ThreadLocal, "it writes thread-local variable " +
+                                            nameOf(getUnderlyingObject(SI->getPointerOperand(), 12)), SI);
+        const SCEV *B = SE.getSCEV(SI->getPointerOperand());
+        addAccess(SI, SI->getPointerOperand(), B,
+                  SE.getAddExpr(B, SE.getConstant(I64, DL.getTypeStoreSize(SI->getValueOperand()->getType()))),
+                  true, "write to " + nameOf(getUnderlyingObject(SI->getPointerOperand())));
+      } else if (isa<AtomicRMWInst>(I) || isa<AtomicCmpXchgInst>(I) ||
+                 isa<FenceInst>(I)) {
+        return reject(K::Atomic, "atomic operation is a sync point", &I);
+      } else if (auto *CB = dyn_cast<CallBase>(&I)) {
+        if (Reason Why = scanCall(*CB))
+          return Why;
+      } else if (isa<VAArgInst>(I)) {
+        return reject(K::SyncPoint, "va_arg is a sync point", &I);
+      } else if (auto *AI = dyn_cast<AllocaInst>(&I)) {
+        R.Privates.insert(AI); // allocated anew in every iteration
+      }
+    }
+  }
+  return nullptr;
+}
+
+/// Whether all uses of \p Root (through casts and GEPs) are inside L, and
+/// its address is never stored or passed where it could outlive the
+/// iteration.
+static bool usedOnlyIn(Value *Root, const Loop &L, bool AllowMarkersOutside,
+                       SmallVectorImpl<Instruction *> *Markers) {
+  SmallVector<Value *, 8> Work{Root};
+  SmallPtrSet<Value *, 8> Seen;
+  while (!Work.empty()) {
+    Value *V = Work.pop_back_val();
+    if (!Seen.insert(V).second)
+      continue;
+    for (User *U : V->users()) {
+      auto *I = dyn_cast<Instruction>(U);
+      if (!I)
+        return false;
+      if (I->isLifetimeStartOrEnd()) {
+        if (Markers)
+          Markers->push_back(I);
+        if (!L.contains(I) && !AllowMarkersOutside)
+          return false;
+        continue;
+      }
+      if (!L.contains(I))
+        return false;
+      if (auto *SI = dyn_cast<StoreInst>(I))
+        if (SI->getValueOperand() == V)
+          return false; // the address escapes into memory
+      if (isa<GetElementPtrInst>(I) || isa<CastInst>(I) || isa<PHINode>(I) ||
+          isa<SelectInst>(I))
+        Work.push_back(I);
+    }
+  }
+  return true;
+}
+
+Reason Legality::privatize() {
+  // Allocas outside the loop whose lifetime is one iteration: every use in
+  // the loop, a lifetime.start in the loop dominating them all.
+  for (AllocaInst *AI : Allocas) {
+    SmallVector<Instruction *, 4> Markers;
+    if (!usedOnlyIn(AI, L, /*AllowMarkersOutside=*/false, &Markers))
+      continue;
+    Instruction *Start = nullptr;
+    for (Instruction *M : Markers)
+      if (cast<IntrinsicInst>(M)->getIntrinsicID() == Intrinsic::lifetime_start)
+        Start = M;
+    if (!Start)
+      continue;
+    bool Dominates = true;
+    for (const Access &A : R.Accesses)
+      if (A.Ptr && getUnderlyingObject(A.Ptr, 12) == AI)
+        Dominates &= C.DT.dominates(Start, A.I);
+    if (Dominates)
+      R.Privates.insert(AI);
+  }
+  // malloc/free pairs inside one iteration.
+  for (CallBase *M : Mallocs) {
+    bool Freed = false;
+    for (CallBase *F : Frees)
+      Freed |= getUnderlyingObject(F->getArgOperand(0), 12) == M;
+    if (!Freed || !usedOnlyIn(M, L, false, nullptr))
+      return reject(K::SyncPoint,
+                    "call to '" + calleeName(*M) +
+                        "' allocates memory that outlives the iteration "
+                        "(only malloc/free pairs inside one iteration are "
+                        "private)",
+                    M);
+    R.Privates.insert(M);
+  }
+  for (CallBase *F : Frees) {
+    Value *Obj = getUnderlyingObject(F->getArgOperand(0), 12);
+    if (!R.Privates.count(Obj))
+      return reject(K::SyncPoint,
+                    "call to 'free' releases memory allocated outside the "
+                    "iteration",
+                    F);
+  }
+  return nullptr;
+}
+
+Reason Legality::phis() {
+  SmallPtrSet<PHINode *, 4> IndPhis;
+  for (PHINode &Phi : L.getHeader()->phis()) {
+    InductionDescriptor ID;
+    if (InductionDescriptor::isInductionPHI(&Phi, &L, &SE, ID) &&
+        (ID.getKind() == InductionDescriptor::IK_IntInduction ||
+         ID.getKind() == InductionDescriptor::IK_PtrInduction)) {
+      R.Inductions.push_back({&Phi, ID});
+      IndPhis.insert(&Phi);
+    }
+  }
+  return findFolds(L, C, IndPhis, R.Folds);
+}
+
+Reason Legality::liveOuts() {
+  BasicBlock *Exit = L.getUniqueExitBlock();
+  for (PHINode &P : Exit->phis()) {
+    Value *V = P.getIncomingValueForBlock(L.getLoopLatch());
+    auto *I = dyn_cast<Instruction>(V);
+    if (!I || !L.contains(I))
+      continue;
+    bool Ok = false;
+    for (const Fold &F : R.Folds)
+      Ok |= F.Update == V;
+    // Values SCEV can compute from the trip count (inductions and
+    // expressions of them) are rebuilt after the parallel loop.
+    if (!Ok && SE.isSCEVable(V->getType())) {
+      const SCEV *S = SE.getSCEVAtScope(V, L.getParentLoop());
+      Ok = !isa<SCEVCouldNotCompute>(S) && SE.isLoopInvariant(S, &L);
+    }
+    if (!Ok)
+      return reject(K::LiveOut,
+                    "value " + nameOf(V) +
+                        " computed in the loop is used after it (only "
+                        "counters and folded results can be)",
+                    I);
+  }
+  return nullptr;
+}
+
+Value *Legality::objectOf(const Access &A) const {
+  return A.Ptr ? getUnderlyingObject(A.Ptr, 12) : nullptr;
+}
+
+bool Legality::isPrivate(const Access &A) const {
+  Value *Obj = objectOf(A);
+  return Obj && R.Privates.count(Obj);
+}
+
+bool Legality::hull(const Access &A, const SCEV *&Begin, const SCEV *&End) {
+  const SCEV *LoS, *LoSt, *HiS, *HiSt;
+  if (!A.Lo || !affineIn(A.Lo, L, SE, LoS, LoSt) ||
+      !affineIn(A.Hi, L, SE, HiS, HiSt))
+    return false;
+  const SCEV *BTC = SE.getBackedgeTakenCount(&L);
+  auto At = [&](const SCEV *Start, const SCEV *Step) {
+    return SE.getAddExpr(
+        Start, SE.getMulExpr(Step, SE.getTruncateOrZeroExtend(BTC, Step->getType())));
+  };
+  bool Up = SE.isKnownNonNegative(LoSt) && SE.isKnownNonNegative(HiSt);
+  bool Down = SE.isKnownNonPositive(LoSt) && SE.isKnownNonPositive(HiSt);
+  if (Up) {
+    Begin = LoS;
+    End = At(HiS, HiSt);
+  } else if (Down) {
+    Begin = At(LoS, LoSt);
+    End = HiS;
+  } else {
+    // Affine: the extremes are at the first or the last iteration.
+    Begin = SE.getUMinExpr(LoS, At(LoS, LoSt));
+    End = SE.getUMaxExpr(HiS, At(HiS, HiSt));
+  }
+  return true;
+}
+
+static bool knownNonNeg(ScalarEvolution &SE, const SCEV *A, const SCEV *B) {
+  // A - B >= 0, A and B pointers or integers of one base.
+  const SCEV *D = SE.getMinusSCEV(A, B);
+  return !isa<SCEVCouldNotCompute>(D) && SE.isKnownNonNegative(D);
+}
+
+bool Legality::provedDisjoint(const Access &W, const Access &A,
+                              std::string &Why, bool &NeedsCheck) {
+  NeedsCheck = false;
+  Value *OW = objectOf(W), *OA = objectOf(A);
+  // Different objects, as alias analysis proves (distinct globals or
+  // allocas, restrict parameters, ...).
+  if (W.Ptr && A.Ptr) {
+    auto Res = C.AA.alias(MemoryLocation::getBeforeOrAfter(W.Ptr),
+                          MemoryLocation::getBeforeOrAfter(A.Ptr));
+    if (Res == AliasResult::NoAlias)
+      return true;
+  } else {
+    // A call that reads any (global) memory: fine if the write goes to an
+    // object that is not a global and does not escape.
+    const Access &Any = W.Ptr ? A : W;
+    const Access &Other = W.Ptr ? W : A;
+    Value *O = Other.Ptr ? getUnderlyingObject(Other.Ptr, 12) : nullptr;
+    if (O && !isa<GlobalValue>(O) && isIdentifiedFunctionLocal(O) &&
+        !PointerMayBeCaptured(O, true, true))
+      return true;
+    Why = Any.Why + "; the loop writes memory it may read";
+    return false;
+  }
+  if (!W.Lo || !A.Lo) {
+    const Access &U = !W.Lo ? W : A;
+    Why = U.What + " has an address that is not affine in the loop counter (" +
+          (U.Why.empty() ? std::string("unknown extent") : U.Why) + ")";
+    return false;
+  }
+  const SCEV *WS, *WSt, *WHS, *WHSt, *AS, *ASt, *AHS, *AHSt;
+  bool Affine = affineIn(W.Lo, L, SE, WS, WSt) && affineIn(W.Hi, L, SE, WHS, WHSt) &&
+                affineIn(A.Lo, L, SE, AS, ASt) && affineIn(A.Hi, L, SE, AHS, AHSt);
+  // Slot test: one common non-zero step S and both footprints inside a
+  // window [c, c + |S|) for c one of the two lower bounds. With
+  // AllowConds, what cannot be proven becomes a run-time condition (a
+  // symbolic row length, say).
+  auto Slot = [&](bool AllowConds) {
+    if (!Affine || WSt != WHSt || WSt != ASt || WSt != AHSt || WSt->isZero())
+      return false;
+    std::vector<const SCEV *> Conds;
+    const SCEV *Abs = nullptr;
+    if (SE.isKnownPositive(WSt))
+      Abs = WSt;
+    else if (SE.isKnownNegative(WSt))
+      Abs = SE.getNegativeSCEV(WSt);
+    else if (AllowConds && !WSt->getType()->isPointerTy()) {
+      Abs = WSt;
+      Conds.push_back(SE.getMinusSCEV(WSt, SE.getOne(WSt->getType())));
+    }
+    if (!Abs)
+      return false;
+    for (const SCEV *Cand : {WS, AS}) {
+      const SCEV *Top = SE.getAddExpr(Cand, Abs);
+      std::vector<const SCEV *> CandConds = Conds;
+      bool Ok = true;
+      for (auto [X, Y] : {std::pair{WS, Cand}, std::pair{AS, Cand},
+                          std::pair{Top, WHS}, std::pair{Top, AHS}}) {
+        if (knownNonNeg(SE, X, Y))
+          continue;
+        const SCEV *D = SE.getMinusSCEV(X, Y);
+        if (!AllowConds || isa<SCEVCouldNotCompute>(D) ||
+            isa<SCEVConstant>(D) || SE.isKnownNegative(D)) {
+          Ok = false;
+          break;
+        }
+        CandConds.push_back(D);
+      }
+      if (!Ok)
+        continue;
+      std::string What =
+          &W == &A ? W.What + " does not overlap between iterations"
+                   : W.What + " and " + A.What +
+                         " do not overlap between iterations";
+      for (const SCEV *D : CandConds)
+        R.Conds.push_back({D, What});
+      NeedsCheck = !CandConds.empty();
+      return true;
+    }
+    return false;
+  };
+  if (Slot(false))
+    return true;
+  // Hull test: the whole-loop footprints do not overlap.
+  const SCEV *WB, *WE, *AB, *AE;
+  bool Hulls = &W != &A && hull(W, WB, WE) && hull(A, AB, AE);
+  if (Hulls && (knownNonNeg(SE, AB, WE) || knownNonNeg(SE, WB, AE)))
+    return true;
+  if (Slot(true))
+    return true;
+  // Different bases that might still overlap: check at run time.
+  if (Hulls && isa<SCEVCouldNotCompute>(SE.getMinusSCEV(AB, WE)) && OW != OA) {
+    NeedsCheck = true;
+    R.Checks.push_back({WB, WE, AB, AE, nameOf(OW), nameOf(OA)});
+    return true;
+  }
+  if (&W == &A)
+    Why = W.What + " writes the same bytes in different iterations";
+  else
+    Why = W.What + " and " + A.What +
+          " may touch the same bytes in different iterations";
+  return false;
+}
+
+bool Legality::daAgrees(const Access &W, const Access &A, std::string &Why) {
+  auto Simple = [](Instruction *I) {
+    return isa<LoadInst>(I) || isa<StoreInst>(I);
+  };
+  if (!Simple(W.I) || !Simple(A.I))
+    return true;
+  std::unique_ptr<Dependence> D = C.DI.depends(W.I, A.I, true);
+  if (!D)
+    return true;
+  unsigned Level = L.getLoopDepth();
+  if (D->isConfused()) {
+    Why = "DependenceAnalysis cannot analyze " + W.What + " against " + A.What;
+    return false;
+  }
+  if (Level <= D->getLevels() &&
+      D->getDirection(Level) != Dependence::DVEntry::EQ) {
+    Why = "DependenceAnalysis finds a possible dependence between " + W.What +
+          " and " + A.What;
+    return false;
+  }
+  return true;
+}
+
+Reason Legality::dependences() {
+  for (Access &W : R.Accesses) {
+    if (!W.IsWrite || isPrivate(W))
+      continue;
+    for (Access &A : R.Accesses) {
+      if (isPrivate(A))
+        continue;
+      if (A.IsWrite && &A < &W)
+        continue; // each pair of writes once
+      std::string Why;
+      bool NeedsCheck;
+      if (!provedDisjoint(W, A, Why, NeedsCheck)) {
+        R.Evidence.push_back(Why);
+        K Kd = (!W.Lo || !A.Lo) ? (!W.Lo ? K::UnknownWrite : K::UnknownRead)
+                                   : K::Dependence;
+        return reject(Kd, Why, W.Lo ? A.I : W.I);
+      }
+      if (!NeedsCheck && !daAgrees(W, A, Why)) {
+        R.Evidence.push_back(Why);
+        return reject(K::Dependence, Why, A.I);
+      }
+      R.Evidence.push_back(W.What + " vs " + A.What + ": " +
+                           (NeedsCheck ? "checked at run time" : "disjoint"));
+    }
+  }
+  // Shippable only when every access has a known footprint.
+  for (const Access &A : R.Accesses)
+    if (!A.Lo && !isPrivate(A) && R.Shippable) {
+      R.Shippable = false;
+      R.LocalOnlyWhy = A.What + " has no known footprint (" + A.Why + ")";
+    }
+  return nullptr;
+}
+
+LoopResult Legality::run() {
+  R.L = &L;
+  if (!L.isLoopSimplifyForm()) {
+    R.Rejected = reject(K::NotSimplified, "the loop could not be put in "
+                                          "canonical form",
+                        L.getHeader()->getTerminator());
+    return R;
+  }
+  for (auto Step : {&Legality::structure, &Legality::scanInstructions,
+                    &Legality::privatize, &Legality::phis,
+                    &Legality::liveOuts, &Legality::dependences}) {
+    if (Reason Why = (this->*Step)()) {
+      R.Rejected = Why;
+      return R;
+    }
+  }
+  return R;
+}
+
+LoopResult analyzeLoop(Loop &L, AnalysisContext &Ctx) {
+  return Legality(L, Ctx).run();
+}
+
+} // namespace pydron

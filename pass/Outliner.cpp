@@ -1,0 +1,552 @@
+//===- Outliner.cpp - Turning a parallel loop into chunks -----------------===//
+//
+// The transformation, for a loop the legality analysis found parallel:
+//
+//   preheader:                         preheader:
+//     br header                          tc = <trip count>; checks...
+//   header: ...                          br ok, dispatch, seq.preheader
+//   latch: br c, header, exit          dispatch:
+//   exit: %v = phi [x, latch]            env = {invariants, steps}
+//                                        result = {fold start values}
+//                                        r = pydron_parallel_for(desc, tc,
+//                                                                env, result)
+//                                        br r, done, seq.preheader
+//                                      done: folded values from result,
+//                                            counters from SCEV; br exit
+//                                      seq.preheader: br header (unchanged)
+//                                      exit: %v = phi [x, latch], [y, done]
+//
+// and a chunk function
+//   void F.pydron.chunk.N(i64 lo, i64 hi, ptr env, ptr partial)
+// holding a clone of the loop driven by a new counter from lo to hi, every
+// induction starting at its value for iteration lo, every folded value
+// starting from the partial buffer (which the runtime fills with the
+// operation's identity) and stored back there at the end.
+//
+// The loop itself stays as the sequential path, taken when the runtime
+// declines or a run-time overlap check fails. A constant descriptor per loop
+// and one constructor per module register everything with the runtime.
+//
+//===----------------------------------------------------------------------===//
+#include "Outliner.h"
+#include "LoopTags.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
+#include "llvm/Analysis/ScalarEvolutionExpressions.h"
+#include "llvm/IR/DIBuilder.h"
+#include "llvm/IR/DebugInfo.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/MD5.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include "llvm/Transforms/Utils/Cloning.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+#include "llvm/Transforms/Utils/ScalarEvolutionExpander.h"
+#include "llvm/Transforms/Utils/ValueMapper.h"
+
+using namespace llvm;
+
+namespace pydron {
+
+namespace {
+
+constexpr unsigned FoldSlotBytes = 8;
+
+StructType *loopDescType(LLVMContext &C) {
+  if (auto *T = StructType::getTypeByName(C, "pydron.loop"))
+    return T;
+  Type *I16 = Type::getInt16Ty(C), *I32 = Type::getInt32Ty(C),
+       *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
+  (void)I16;
+  // Mirrors struct pydron_loop in pydron_abi.h.
+  return StructType::create(C,
+                            {I32, I32, Ptr, Ptr, Ptr, I32, I32, Ptr, I32, I32,
+                             I32, Ptr, Ptr, I32, I32, I64},
+                            "pydron.loop");
+}
+
+Constant *cString(Module &M, StringRef S, const Twine &Name) {
+  return IRBuilder<>(M.getContext())
+      .CreateGlobalStringPtr(S, Name, 0, &M);
+}
+
+/// Where the user's source loop is: "file", line, column.
+struct SourcePlace {
+  std::string File;
+  unsigned Line = 0, Col = 0;
+};
+
+SourcePlace placeOf(Loop &L) {
+  SourcePlace P;
+  DebugLoc DL = L.getStartLoc();
+  if (DL) {
+    P.File = DL->getFilename().str();
+    P.Line = DL.getLine();
+    P.Col = DL.getCol();
+  }
+  return P;
+}
+
+/// Copies \p Orig's llvm.loop metadata without Pydron's tag.
+MDNode *loopIDWithoutTag(MDNode *Orig, LLVMContext &C) {
+  if (!Orig)
+    return nullptr;
+  SmallVector<Metadata *, 4> Ops{nullptr};
+  for (unsigned K = 1; K < Orig->getNumOperands(); ++K) {
+    auto *N = dyn_cast<MDNode>(Orig->getOperand(K));
+    if (N && N->getNumOperands() == 2)
+      if (auto *S = dyn_cast<MDString>(N->getOperand(0)))
+        if (S->getString() == "pydron.loop.id")
+          continue;
+    Ops.push_back(Orig->getOperand(K));
+  }
+  if (Ops.size() == 1)
+    return nullptr;
+  MDNode *ID = MDNode::getDistinct(C, Ops);
+  ID->replaceOperandWith(0, ID);
+  return ID;
+}
+
+/// Gives \p Chunk its own debug subprogram, so that the cloned locations
+/// stay valid (and the chunk shows up in debuggers and profiles).
+void fixDebugInfo(Function &F, Function &Chunk) {
+  DISubprogram *SP = F.getSubprogram();
+  LLVMContext &C = Chunk.getContext();
+  for (BasicBlock &BB : Chunk)
+    for (Instruction &I : make_early_inc_range(BB)) {
+      I.dropDbgRecords();
+      if (isa<DbgInfoIntrinsic>(I))
+        I.eraseFromParent();
+    }
+  if (!SP) {
+    for (BasicBlock &BB : Chunk)
+      for (Instruction &I : BB)
+        I.setDebugLoc(DebugLoc());
+    return;
+  }
+  DIBuilder DIB(*F.getParent(), false, SP->getUnit());
+  auto *Ty = DIB.createSubroutineType(DIB.getOrCreateTypeArray({}));
+  DISubprogram *NewSP = DIB.createFunction(
+      SP->getFile(), Chunk.getName(), Chunk.getName(), SP->getFile(),
+      SP->getLine(), Ty, SP->getScopeLine(), DINode::FlagArtificial,
+      DISubprogram::SPFlagDefinition | DISubprogram::SPFlagOptimized |
+          DISubprogram::SPFlagLocalToUnit);
+  Chunk.setSubprogram(NewSP);
+  DenseMap<const MDNode *, MDNode *> Cache;
+  DILocation *Fallback = DILocation::get(C, SP->getLine(), 0, NewSP);
+  for (BasicBlock &BB : Chunk)
+    for (Instruction &I : BB) {
+      if (DebugLoc DL = I.getDebugLoc())
+        I.setDebugLoc(DebugLoc::replaceInlinedAtSubprogram(DL, *NewSP, C, Cache));
+      else if (isa<CallBase>(I))
+        I.setDebugLoc(Fallback);
+      updateLoopMetadataDebugLocations(I, [&](Metadata *MD) -> Metadata * {
+        if (auto *Loc = dyn_cast_or_null<DILocation>(MD))
+          return DebugLoc::replaceInlinedAtSubprogram(Loc, *NewSP, C, Cache);
+        return MD;
+      });
+    }
+  DIB.finalizeSubprogram(NewSP);
+  DIB.finalize();
+}
+
+class Outliner {
+public:
+  Outliner(LoopResult &R, unsigned Tag, AnalysisContext &Ctx, ModuleLoops &Out)
+      : R(R), L(*R.L), Tag(Tag), Ctx(Ctx), F(Ctx.F), M(*F.getParent()),
+        C(F.getContext()), DL(M.getDataLayout()), Out(Out) {}
+  bool run(std::string &Why);
+
+private:
+  LoopResult &R;
+  Loop &L;
+  unsigned Tag;
+  AnalysisContext &Ctx;
+  Function &F;
+  Module &M;
+  LLVMContext &C;
+  const DataLayout &DL;
+  ModuleLoops &Out;
+
+  SetVector<Value *> Inputs;     // loop invariants the body uses
+  std::vector<Value *> StepVals; // per induction: step (in the dispatch)
+  StructType *EnvTy = nullptr;
+  Function *Chunk = nullptr;
+
+  void collectInputs();
+  BasicBlock *SeqPreheader = nullptr;
+  Function *buildChunk();
+  Constant *buildDescriptor();
+  bool replaceLoop(Constant *Desc, std::string &Why);
+};
+
+void Outliner::collectInputs() {
+  for (BasicBlock *BB : L.blocks())
+    for (Instruction &I : *BB)
+      for (Value *Op : I.operands()) {
+        if (isa<Argument>(Op)) {
+          Inputs.insert(Op);
+          continue;
+        }
+        auto *OI = dyn_cast<Instruction>(Op);
+        if (!OI || L.contains(OI))
+          continue;
+        if (R.Privates.count(OI))
+          continue; // cloned into the chunk
+        Inputs.insert(OI);
+      }
+}
+
+Function *Outliner::buildChunk() {
+  Type *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
+  auto *FT = FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr}, false);
+  Function *Ch = Function::Create(FT, GlobalValue::InternalLinkage,
+                                  F.getName() + ".pydron.chunk." + Twine(Tag), M);
+  for (Attribute A : F.getAttributes().getFnAttrs())
+    Ch->addFnAttr(A);
+  for (auto Kind : {Attribute::NoInline, Attribute::OptimizeNone,
+                    Attribute::Memory, Attribute::AlwaysInline})
+    Ch->removeFnAttr(Kind);
+  for (StringRef A : {"pydron-schedule", "pydron-functional"})
+    Ch->removeFnAttr(A);
+  Ch->addFnAttr("pydron-chunk");
+  Ch->addFnAttr(Attribute::NoUnwind);
+  Argument *Lo = Ch->getArg(0), *Hi = Ch->getArg(1), *Env = Ch->getArg(2),
+           *Partial = Ch->getArg(3);
+  Lo->setName("lo");
+  Hi->setName("hi");
+  Env->setName("env");
+  Partial->setName("partial");
+
+  BasicBlock *Entry = BasicBlock::Create(C, "entry", Ch);
+  IRBuilder<> B(Entry);
+  ValueToValueMapTy VMap;
+  // Invariants from env.
+  for (unsigned K = 0; K < Inputs.size(); ++K) {
+    Value *Slot = B.CreateStructGEP(EnvTy, Env, K);
+    VMap[Inputs[K]] = B.CreateLoad(Inputs[K]->getType(), Slot,
+                                   Inputs[K]->getName() + ".env");
+  }
+  std::vector<Value *> Steps;
+  for (unsigned K = 0; K < StepVals.size(); ++K) {
+    Value *Slot = B.CreateStructGEP(EnvTy, Env, Inputs.size() + K);
+    Steps.push_back(B.CreateLoad(StepVals[K]->getType(), Slot, "step"));
+  }
+  // Private objects that live outside the loop get their own copy.
+  for (Value *P : R.Privates)
+    if (auto *AI = dyn_cast<AllocaInst>(P))
+      if (!L.contains(AI)) {
+        Instruction *Copy = AI->clone();
+        Copy->insertInto(Entry, Entry->end());
+        Copy->setName(AI->getName());
+        VMap[AI] = Copy;
+      }
+
+  // Clone the loop.
+  SmallVector<BasicBlock *, 8> Blocks;
+  for (BasicBlock *BB : L.blocks()) {
+    BasicBlock *NB = CloneBasicBlock(BB, VMap, ".chunk", Ch);
+    VMap[BB] = NB;
+    Blocks.push_back(NB);
+  }
+  BasicBlock *Done = BasicBlock::Create(C, "chunk.done", Ch);
+  VMap[SeqPreheader] = Entry;
+  remapInstructionsInBlocks(Blocks, VMap);
+
+  auto *Header = cast<BasicBlock>(VMap[L.getHeader()]);
+  auto *Latch = cast<BasicBlock>(VMap[L.getLoopLatch()]);
+
+  // Inductions start at their value for iteration lo.
+  for (unsigned K = 0; K < R.Inductions.size(); ++K) {
+    const Induction &Ind = R.Inductions[K];
+    auto *Phi = cast<PHINode>(VMap[Ind.Phi]);
+    Value *Start = Phi->getIncomingValueForBlock(Entry);
+    Value *Begin;
+    if (Ind.Phi->getType()->isPointerTy()) {
+      Value *Off = B.CreateMul(Lo, B.CreateSExtOrTrunc(Steps[K], I64));
+      Begin = B.CreateGEP(B.getInt8Ty(), Start, Off, "ind.begin");
+    } else {
+      Value *LoT = B.CreateTrunc(Lo, Ind.Phi->getType());
+      Begin = B.CreateAdd(Start, B.CreateMul(LoT, Steps[K]), "ind.begin");
+    }
+    Phi->setIncomingValueForBlock(Entry, Begin);
+  }
+  // Folded values start from the partial buffer.
+  for (unsigned K = 0; K < R.Folds.size(); ++K) {
+    auto *Phi = cast<PHINode>(VMap[R.Folds[K].Phi]);
+    Value *Slot = B.CreateConstGEP1_64(B.getInt8Ty(), Partial, K * FoldSlotBytes);
+    Phi->setIncomingValueForBlock(Entry, B.CreateLoad(Phi->getType(), Slot, "fold.start"));
+  }
+  B.CreateBr(Header);
+
+  // A counter from lo to hi drives the clone.
+  PHINode *Ctr = PHINode::Create(I64, 2, "chunk.iv");
+  Ctr->insertBefore(Header->getFirstNonPHIIt());
+  Ctr->addIncoming(Lo, Entry);
+  auto *OldTerm = cast<BranchInst>(Latch->getTerminator());
+  IRBuilder<> LB(OldTerm);
+  Value *Next = LB.CreateAdd(Ctr, ConstantInt::get(I64, 1), "chunk.iv.next",
+                             /*NUW=*/true, /*NSW=*/true);
+  Ctr->addIncoming(Next, Latch);
+  Value *More = LB.CreateICmpNE(Next, Hi, "chunk.more");
+  BranchInst *NewTerm = LB.CreateCondBr(More, Header, Done);
+  if (MDNode *ID = loopIDWithoutTag(L.getLoopID(), C))
+    NewTerm->setMetadata(LLVMContext::MD_loop, ID);
+  NewTerm->setDebugLoc(OldTerm->getDebugLoc());
+  OldTerm->eraseFromParent();
+
+  // Store the partials.
+  IRBuilder<> DB(Done);
+  for (unsigned K = 0; K < R.Folds.size(); ++K) {
+    Value *Slot = DB.CreateConstGEP1_64(DB.getInt8Ty(), Partial, K * FoldSlotBytes);
+    DB.CreateStore(VMap[R.Folds[K].Update], Slot);
+  }
+  DB.CreateRetVoid();
+  fixDebugInfo(F, *Ch);
+  return Ch;
+}
+
+Constant *Outliner::buildDescriptor() {
+  Type *I16 = Type::getInt16Ty(C), *I32 = Type::getInt32Ty(C),
+       *I64 = Type::getInt64Ty(C);
+  auto *Ptr = PointerType::getUnqual(C);
+  SourcePlace P = placeOf(L);
+  std::string Base = sys::path::filename(M.getSourceFileName()).str();
+  MD5 Hash;
+  Hash.update(M.getModuleIdentifier());
+  Hash.update(M.getSourceFileName());
+  MD5::MD5Result Res;
+  Hash.final(Res);
+  std::string Id = Base + "#" + Res.digest().str().str().substr(0, 12) + ":" +
+                   std::to_string(Tag);
+
+  // Folds.
+  auto *FoldTy = StructType::get(C, {I16, I16, I32});
+  std::vector<Constant *> FoldVals;
+  uint32_t Flags = R.Shippable ? PYDRON_LOOP_SHIPPABLE : 0;
+  for (unsigned K = 0; K < R.Folds.size(); ++K) {
+    FoldVals.push_back(ConstantStruct::get(
+        FoldTy, {ConstantInt::get(I16, R.Folds[K].Op),
+                 ConstantInt::get(I16, R.Folds[K].Type),
+                 ConstantInt::get(I32, K * FoldSlotBytes)}));
+    if (R.Folds[K].Reassoc)
+      Flags |= PYDRON_LOOP_FIXED_CHUNKS;
+  }
+  Constant *Folds = ConstantPointerNull::get(Ptr);
+  if (!FoldVals.empty()) {
+    auto *ArrTy = ArrayType::get(FoldTy, FoldVals.size());
+    Folds = new GlobalVariable(M, ArrTy, true, GlobalValue::PrivateLinkage,
+                               ConstantArray::get(ArrTy, FoldVals),
+                               "pydron.folds." + Twine(Tag));
+  }
+  uint32_t Shippable = 0;
+  (void)Shippable;
+  StructType *DescTy = loopDescType(C);
+  Constant *Fields[] = {
+      ConstantInt::get(I32, PYDRON_ABI_VERSION),
+      ConstantInt::get(I32, Flags),
+      cString(M, Id, "pydron.id"),
+      cString(M, F.getName(), "pydron.fn"),
+      cString(M, P.File, "pydron.file"),
+      ConstantInt::get(I32, P.Line),
+      ConstantInt::get(I32, P.Col),
+      Chunk,
+      ConstantInt::get(I32, DL.getTypeAllocSize(EnvTy)),
+      ConstantInt::get(I32, R.Folds.size() * FoldSlotBytes),
+      ConstantInt::get(I32, R.Folds.size()),
+      Folds,
+      ConstantPointerNull::get(Ptr), // footprint function: not yet
+      ConstantInt::get(I32, 0),
+      ConstantInt::get(I32, 0),
+      ConstantInt::get(I64, R.Cost)};
+  auto *GV = new GlobalVariable(M, DescTy, true, GlobalValue::PrivateLinkage,
+                                ConstantStruct::get(DescTy, Fields),
+                                "pydron.loop." + Twine(Tag));
+  GV->setAlignment(Align(8));
+  return GV;
+}
+
+bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
+  Type *I64 = Type::getInt64Ty(C), *I32 = Type::getInt32Ty(C);
+  auto *Ptr = PointerType::getUnqual(C);
+  BasicBlock *Preheader = L.getLoopPreheader();
+  BasicBlock *Exit = L.getUniqueExitBlock();
+  BasicBlock *Latch = L.getLoopLatch();
+
+  // preheader -> [checks] -> dispatch -> done -> exit
+  //                  \           \
+  //                   +-----------+--> seq (the loop's new preheader)
+  BasicBlock *Seq = SplitBlock(Preheader, Preheader->getTerminator(), &Ctx.DT,
+                               &Ctx.LI, nullptr, "pydron.seq");
+  SeqPreheader = Seq;
+  BasicBlock *Dispatch = BasicBlock::Create(C, "pydron.dispatch", &F, Seq);
+  BasicBlock *Done = BasicBlock::Create(C, "pydron.done", &F, Seq);
+  if (Loop *Parent = L.getParentLoop()) {
+    Parent->addBasicBlockToLoop(Dispatch, Ctx.LI);
+    Parent->addBasicBlockToLoop(Done, Ctx.LI);
+  }
+
+  SCEVExpander Exp(Ctx.SE, DL, "pydron");
+  Instruction *At = Preheader->getTerminator();
+  IRBuilder<> B(At);
+  Value *TC = Exp.expandCodeFor(R.TripCount, I64, At);
+  Value *Ok = B.CreateICmpSGT(TC, ConstantInt::get(I64, 1), "pydron.worth");
+  for (const OverlapCheck &Chk : R.Checks) {
+    auto AsInt = [&](const SCEV *S) {
+      Value *V = Exp.expandCodeFor(S, S->getType(), At);
+      return V->getType()->isPointerTy() ? B.CreatePtrToInt(V, I64)
+                                         : B.CreateSExtOrTrunc(V, I64);
+    };
+    Value *EA = AsInt(Chk.EndA), *BA = AsInt(Chk.BeginA);
+    Value *EB = AsInt(Chk.EndB), *BB = AsInt(Chk.BeginB);
+    Value *Disjoint = B.CreateOr(B.CreateICmpULE(EA, BB), B.CreateICmpULE(EB, BA),
+                                 "pydron.disjoint");
+    Ok = B.CreateAnd(Ok, Disjoint);
+  }
+  for (const RuntimeCond &Cond : R.Conds) {
+    Value *V = Exp.expandCodeFor(Cond.Value, Cond.Value->getType(), At);
+    Ok = B.CreateAnd(Ok, B.CreateICmpSGE(V, ConstantInt::get(V->getType(), 0)),
+                     "pydron.cond");
+  }
+  // Steps of the inductions.
+  for (const Induction &Ind : R.Inductions) {
+    const SCEV *Step = Ind.Desc.getStep();
+    StepVals.push_back(Exp.expandCodeFor(Step, Step->getType(), At));
+  }
+  B.CreateCondBr(Ok, Dispatch, Seq);
+  At->eraseFromParent();
+
+  // The env block and the result buffer live in the entry block.
+  SmallVector<Type *, 8> Fields;
+  for (Value *V : Inputs)
+    Fields.push_back(V->getType());
+  for (Value *V : StepVals)
+    Fields.push_back(V->getType());
+  EnvTy = StructType::get(C, Fields);
+  Chunk = buildChunk();
+  Desc = buildDescriptor();
+
+  IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
+  AllocaInst *Env = EB.CreateAlloca(EnvTy, nullptr, "pydron.env");
+  AllocaInst *Result = EB.CreateAlloca(
+      ArrayType::get(I64, std::max<size_t>(1, R.Folds.size())), nullptr,
+      "pydron.result");
+
+  IRBuilder<> DB(Dispatch);
+  for (unsigned K = 0; K < Inputs.size(); ++K)
+    DB.CreateStore(Inputs[K], DB.CreateStructGEP(EnvTy, Env, K));
+  for (unsigned K = 0; K < StepVals.size(); ++K)
+    DB.CreateStore(StepVals[K], DB.CreateStructGEP(EnvTy, Env, Inputs.size() + K));
+  for (unsigned K = 0; K < R.Folds.size(); ++K)
+    DB.CreateStore(R.Folds[K].Phi->getIncomingValueForBlock(Seq),
+                   DB.CreateConstGEP1_64(DB.getInt8Ty(), Result, K * FoldSlotBytes));
+  FunctionCallee PF = M.getOrInsertFunction(
+      "pydron_parallel_for", FunctionType::get(I32, {Ptr, I64, Ptr, Ptr}, false));
+  Value *Ran = DB.CreateCall(PF, {Desc, TC, Env, Result}, "pydron.ran");
+  DB.CreateCondBr(DB.CreateICmpNE(Ran, ConstantInt::get(I32, 0)), Done, Seq);
+
+  // After the parallel loop: live-outs for the exit block's phis.
+  IRBuilder<> XB(Done);
+  BranchInst *ToExit = XB.CreateBr(Exit);
+  XB.SetInsertPoint(ToExit);
+  for (PHINode &P : Exit->phis()) {
+    Value *V = P.getIncomingValueForBlock(Latch);
+    Value *Out = nullptr;
+    for (unsigned K = 0; K < R.Folds.size(); ++K)
+      if (R.Folds[K].Update == V)
+        Out = XB.CreateLoad(V->getType(),
+                            XB.CreateConstGEP1_64(XB.getInt8Ty(), Result, K * FoldSlotBytes),
+                            "pydron.folded");
+    if (!Out) {
+      auto *I = dyn_cast<Instruction>(V);
+      if (!I || !L.contains(I)) {
+        Out = V;
+      } else {
+        const SCEV *S = Ctx.SE.getSCEVAtScope(V, L.getParentLoop());
+        Out = Exp.expandCodeFor(S, V->getType(), ToExit);
+      }
+    }
+    P.addIncoming(Out, Done);
+  }
+  Ctx.DT.recalculate(F);
+  (void)Why;
+  return true;
+}
+
+bool Outliner::run(std::string &Why) {
+  if (!L.getLoopPreheader() || !L.getUniqueExitBlock() || !L.getLoopLatch() ||
+      !isa<BranchInst>(L.getLoopLatch()->getTerminator())) {
+    Why = "the loop is not in the form the outliner needs";
+    return false;
+  }
+  for (PHINode &P : L.getUniqueExitBlock()->phis())
+    if (P.getNumIncomingValues() != 1) {
+      Why = "the loop's exit is shared";
+      return false;
+    }
+  // Everything evaluated before the loop must be safe to evaluate there.
+  SCEVExpander Probe(Ctx.SE, DL, "pydron");
+  Instruction *At = L.getLoopPreheader()->getTerminator();
+  std::vector<const SCEV *> Needed{R.TripCount};
+  for (const OverlapCheck &Chk : R.Checks)
+    Needed.insert(Needed.end(), {Chk.BeginA, Chk.EndA, Chk.BeginB, Chk.EndB});
+  for (const RuntimeCond &Cond : R.Conds)
+    Needed.push_back(Cond.Value);
+  for (const Induction &Ind : R.Inductions)
+    Needed.push_back(Ind.Desc.getStep());
+  for (const SCEV *S : Needed)
+    if (!Probe.isSafeToExpandAt(S, At)) {
+      Why = "a bound or check it needs cannot be computed before the loop";
+      return false;
+    }
+  collectInputs();
+  if (!replaceLoop(nullptr, Why))
+    return false;
+  Out.Descriptors.push_back(cast<Constant>(
+      M.getNamedGlobal(("pydron.loop." + Twine(Tag)).str())));
+  return true;
+}
+
+} // namespace
+
+bool outlineLoop(LoopResult &R, unsigned Tag, AnalysisContext &Ctx,
+                 ModuleLoops &Out, std::string &Why) {
+  return Outliner(R, Tag, Ctx, Out).run(Why);
+}
+
+void emitRegistration(Module &M, ModuleLoops &Loops) {
+  LLVMContext &C = M.getContext();
+  Type *I32 = Type::getInt32Ty(C);
+  auto *Ptr = PointerType::getUnqual(C);
+  auto *ArrTy = ArrayType::get(Ptr, Loops.Descriptors.size());
+  auto *Arr = new GlobalVariable(M, ArrTy, true, GlobalValue::PrivateLinkage,
+                                 ConstantArray::get(ArrTy, Loops.Descriptors),
+                                 "pydron.loops.table");
+  auto *ModTy = StructType::get(C, {I32, I32, Ptr, Ptr});
+  std::string Id = sys::path::filename(M.getSourceFileName()).str();
+  auto *Mod = new GlobalVariable(
+      M, ModTy, true, GlobalValue::PrivateLinkage,
+      ConstantStruct::get(ModTy, {ConstantInt::get(I32, PYDRON_ABI_VERSION),
+                                  ConstantInt::get(I32, Loops.Descriptors.size()),
+                                  cString(M, Id, "pydron.module.id"), Arr}),
+      "pydron.module");
+  Mod->setAlignment(Align(8));
+  auto *Ctor = Function::Create(FunctionType::get(Type::getVoidTy(C), false),
+                                GlobalValue::InternalLinkage,
+                                "pydron.register", M);
+  Ctor->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> B(BasicBlock::Create(C, "entry", Ctor));
+  FunctionCallee Reg = M.getOrInsertFunction(
+      "pydron_register_module", FunctionType::get(Type::getVoidTy(C), {Ptr}, false));
+  B.CreateCall(Reg, {Mod});
+  B.CreateRetVoid();
+  appendToGlobalCtors(M, Ctor, 101);
+}
+
+} // namespace pydron

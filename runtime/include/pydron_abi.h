@@ -1,0 +1,135 @@
+/* pydron_abi.h - the one seam between the plugin and the runtime.
+ *
+ * The plugin turns every parallel loop into a chunk function and a constant
+ * loop descriptor, emits one module descriptor per translation unit and a
+ * constructor that calls pydron_register_module(). At the loop, generated
+ * code calls pydron_parallel_for(); when that returns 0 the original
+ * (sequential) loop runs instead.
+ *
+ * Everything here is laid out for C and mirrored by the plugin when it
+ * builds the constants (pass/Outliner.cpp). Bump PYDRON_ABI_VERSION on any
+ * change of layout or meaning.
+ */
+#ifndef PYDRON_ABI_H
+#define PYDRON_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PYDRON_ABI_VERSION 1u
+
+/* Runs iterations [lo, hi) of the normalized loop (0 .. trip_count-1).
+ * `env` holds the loop invariants. `partial` is the chunk's own buffer of
+ * loop->partial_size bytes: before the call the runtime fills every fold
+ * slot with its identity; the chunk folds its iterations into it. */
+typedef void (*pydron_chunk_fn)(int64_t lo, int64_t hi, const void *env,
+                                void *partial);
+
+/* A byte range [begin, end) of the master's address space. */
+struct pydron_range {
+  uintptr_t begin;
+  uintptr_t end;
+};
+
+/* Fills out[0 .. loop->num_ranges-1] with the bytes iterations [lo, hi)
+ * read and write (see pydron_loop.range_kinds). Not generated yet: NULL. */
+typedef void (*pydron_footprint_fn)(int64_t lo, int64_t hi, const void *env,
+                                    struct pydron_range *out);
+
+/* How a folded recurrence combines two partials (acc, p), p coming from the
+ * later chunk. Integer operations wrap. */
+enum pydron_fold_op {
+  PYDRON_FOLD_ADD = 1, /* acc + p  (integer wrap, or float with reassoc) */
+  PYDRON_FOLD_MUL = 2, /* acc * p */
+  PYDRON_FOLD_AND = 3,
+  PYDRON_FOLD_OR = 4,
+  PYDRON_FOLD_XOR = 5,
+  PYDRON_FOLD_SMIN = 6,
+  PYDRON_FOLD_SMAX = 7,
+  PYDRON_FOLD_UMIN = 8,
+  PYDRON_FOLD_UMAX = 9,
+  /* Select-based float min/max, `m = t > m ? t : m`: acc = p OP acc ? p : acc
+   * with an ordered comparison (false on NaN), so the first (GT, LT) or the
+   * last (GE, LE) of equal values wins, exactly as in the sequential loop. */
+  PYDRON_FOLD_SEL_GT = 10,
+  PYDRON_FOLD_SEL_GE = 11,
+  PYDRON_FOLD_SEL_LT = 12,
+  PYDRON_FOLD_SEL_LE = 13,
+};
+
+enum pydron_fold_type {
+  PYDRON_TYPE_I8 = 1,
+  PYDRON_TYPE_I16 = 2,
+  PYDRON_TYPE_I32 = 3,
+  PYDRON_TYPE_I64 = 4,
+  PYDRON_TYPE_F32 = 5,
+  PYDRON_TYPE_F64 = 6,
+};
+
+/* One folded recurrence: its value lives at `offset` in the partial buffer
+ * and, with the same offset, in the caller's result buffer. */
+struct pydron_fold {
+  uint16_t op;     /* enum pydron_fold_op */
+  uint16_t type;   /* enum pydron_fold_type */
+  uint32_t offset; /* bytes */
+};
+
+enum pydron_loop_flags {
+  /* Footprints known for every access: may be shipped to remote workers. */
+  PYDRON_LOOP_SHIPPABLE = 1u << 0,
+  /* Has a float fold with reassoc: chunk boundaries must depend only on the
+   * trip count (never on timing or worker count) and partials fold left to
+   * right, so results repeat run to run. */
+  PYDRON_LOOP_FIXED_CHUNKS = 1u << 1,
+};
+
+/* One parallel loop. Constant, emitted by the plugin. */
+struct pydron_loop {
+  uint32_t abi_version; /* PYDRON_ABI_VERSION */
+  uint32_t flags;       /* enum pydron_loop_flags */
+  const char *id;       /* "<module id>:<loop number>", same in every copy of
+                           the same binary */
+  const char *function; /* enclosing schedule function */
+  const char *file;     /* source location of the loop */
+  uint32_t line;
+  uint32_t column;
+  pydron_chunk_fn chunk;
+  uint32_t env_size;     /* bytes of the env block */
+  uint32_t partial_size; /* bytes of the partial buffer (0: no folds) */
+  uint32_t num_folds;
+  const struct pydron_fold *folds;
+  pydron_footprint_fn footprint; /* NULL when local-only */
+  uint32_t num_ranges;
+  uint32_t reserved;
+  uint64_t cost; /* static estimate of instructions per iteration */
+};
+
+/* Every parallel loop of one translation unit. */
+struct pydron_module {
+  uint32_t abi_version; /* PYDRON_ABI_VERSION */
+  uint32_t num_loops;
+  const char *id; /* module identity (source file name and hash) */
+  const struct pydron_loop *const *loops;
+};
+
+/* Called by the constructor the plugin emits in every module that has a
+ * parallel loop. Aborts with a message when abi_version does not match. */
+void pydron_register_module(const struct pydron_module *module);
+
+/* Runs iterations 0 .. trip_count-1 of `loop` in parallel chunks.
+ * `result` (loop->partial_size bytes) holds the incoming value of every fold
+ * on entry and the final value on return. Returns 1 when the loop ran,
+ * 0 when the caller must run the sequential loop itself (runtime disabled,
+ * loop too small, called from inside a chunk, ...); `result` is then
+ * untouched. */
+int pydron_parallel_for(const struct pydron_loop *loop, int64_t trip_count,
+                        const void *env, void *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYDRON_ABI_H */
