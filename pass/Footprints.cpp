@@ -77,15 +77,22 @@ const SCEV *boundOver(const SCEV *S, bool Max, const LoopPredicate &Eliminate,
     }
     bool Up = SE.isKnownNonNegative(Step);
     bool Down = SE.isKnownNonPositive(Step);
-    if (!Up && !Down) {
-      Why = "an inner loop whose step has no known sign";
-      return nullptr;
-    }
     const SCEV *Last = SE.getAddExpr(
         AR->getStart(),
         SE.getMulExpr(Step,
                       SE.getTruncateOrZeroExtend(BTC, Step->getType())));
-    return Recurse((Max == Up) ? Last : AR->getStart(), Max);
+    if (Up || Down)
+      return Recurse((Max == Up) ? Last : AR->getStart(), Max);
+    // A step of unknown sign (a symbolic row length): the extremes of an
+    // affine sequence are its first and last values.
+    const SCEV *A = Recurse(AR->getStart(), Max);
+    const SCEV *B = A ? Recurse(Last, Max) : nullptr;
+    if (!A || !B)
+      return nullptr;
+    bool Ptr = S->getType()->isPointerTy();
+    if (Max)
+      return Ptr ? SE.getUMaxExpr(A, B) : SE.getSMaxExpr(A, B);
+    return Ptr ? SE.getUMinExpr(A, B) : SE.getSMinExpr(A, B);
   }
   case scAddExpr: {
     SmallVector<const SCEV *, 4> Ops;
@@ -139,6 +146,77 @@ const SCEV *boundOver(const SCEV *S, bool Max, const LoopPredicate &Eliminate,
     return R;
   Why = "an address that is not an affine function of the loop counters";
   return nullptr;
+}
+
+namespace {
+/// Rewrites zext/sext of an affine recurrence of L (or of a loop inside L)
+/// into a recurrence of the wide type, recording the condition under which
+/// that is exact: the narrow value does not wrap before the loop ends.
+class ExtensionRewriter : public SCEVRewriteVisitor<ExtensionRewriter> {
+public:
+  ExtensionRewriter(ScalarEvolution &SE, const Loop &L,
+                    std::vector<const SCEV *> &Conds)
+      : SCEVRewriteVisitor(SE), L(L), Conds(Conds) {}
+
+  const SCEV *visitZeroExtendExpr(const SCEVZeroExtendExpr *E) {
+    return widen(E, false);
+  }
+  const SCEV *visitSignExtendExpr(const SCEVSignExtendExpr *E) {
+    return widen(E, true);
+  }
+
+private:
+  const Loop &L;
+  std::vector<const SCEV *> &Conds;
+
+  const SCEV *widen(const SCEVCastExpr *E, bool Signed) {
+    auto *AR = dyn_cast<SCEVAddRecExpr>(E->getOperand());
+    if (!AR || !AR->isAffine() || !L.contains(AR->getLoop()))
+      return E;
+    const SCEV *Start = AR->getStart(), *Step = AR->getStepRecurrence(SE);
+    const SCEV *BTC = SE.getBackedgeTakenCount(AR->getLoop());
+    if (isa<SCEVCouldNotCompute>(BTC) || !SE.isLoopInvariant(Start, &L) ||
+        !SE.isLoopInvariant(Step, &L) || !SE.isLoopInvariant(BTC, &L))
+      return E;
+    Type *Wide = E->getType();
+    unsigned Bits = AR->getType()->getIntegerBitWidth();
+    if (Bits >= 64 || BTC->getType()->getIntegerBitWidth() > 64)
+      return E;
+    // The last value, computed without wrapping in 130 bits, must stay in
+    // the narrow type's range (the first value always is).
+    Type *Huge = IntegerType::get(Wide->getContext(), 130);
+    auto Ext = [&](const SCEV *X) {
+      return Signed ? SE.getSignExtendExpr(X, Huge)
+                    : SE.getZeroExtendExpr(X, Huge);
+    };
+    const SCEV *Last = SE.getAddExpr(
+        Ext(Start), SE.getMulExpr(Ext(Step), SE.getZeroExtendExpr(BTC, Huge)));
+    APInt Max = Signed ? APInt::getSignedMaxValue(Bits).sext(130)
+                       : APInt::getMaxValue(Bits).zext(130);
+    Conds.push_back(SE.getMinusSCEV(SE.getConstant(Max), Last));
+    if (Signed)
+      Conds.push_back(SE.getMinusSCEV(
+          Last, SE.getConstant(APInt::getSignedMinValue(Bits).sext(130))));
+    auto WideExt = [&](const SCEV *X) {
+      return Signed ? SE.getSignExtendExpr(X, Wide)
+                    : SE.getZeroExtendExpr(X, Wide);
+    };
+    return SE.getAddRecExpr(WideExt(Start), WideExt(Step), AR->getLoop(),
+                            SCEV::FlagAnyWrap);
+  }
+};
+} // namespace
+
+const SCEV *widenExtensions(const SCEV *S, const Loop &L, ScalarEvolution &SE,
+                            std::vector<const SCEV *> &Conds) {
+  std::vector<const SCEV *> New;
+  ExtensionRewriter RW(SE, L, New);
+  const SCEV *Out = RW.visit(S);
+  // Conditions that are known to hold need no check.
+  for (const SCEV *C : New)
+    if (!SE.isKnownNonNegative(C))
+      Conds.push_back(C);
+  return Out;
 }
 
 bool affineIn(const SCEV *S, const Loop &L, ScalarEvolution &SE,

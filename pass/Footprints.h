@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class Loop;
@@ -32,6 +33,13 @@ const llvm::SCEV *boundOver(const llvm::SCEV *S, bool Max,
                             const LoopPredicate &Eliminate,
                             const llvm::LoopInfo &LI,
                             llvm::ScalarEvolution &SE, std::string &Why);
+
+/// Rewrites zext/sext of affine recurrences of \p L and its inner loops into
+/// recurrences of the wide type; \p Conds gets the run-time conditions
+/// (each: value >= 0) under which that is exact.
+const llvm::SCEV *widenExtensions(const llvm::SCEV *S, const llvm::Loop &L,
+                                  llvm::ScalarEvolution &SE,
+                                  std::vector<const llvm::SCEV *> &Conds);
 
 /// Splits \p S into Start + Step * iteration of \p L (Step zero when S is
 /// invariant in L). False when S is not affine in L.

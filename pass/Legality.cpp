@@ -37,6 +37,7 @@
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
+#include <optional>
 
 using namespace llvm;
 
@@ -74,6 +75,7 @@ private:
                       bool &NeedsCheck);
   bool daAgrees(const Access &W, const Access &A, std::string &Why);
   bool hull(const Access &A, const SCEV *&Begin, const SCEV *&End);
+  bool lattice(const Access &W, const Access &A, bool &NeedsCheck);
 };
 
 } // namespace
@@ -127,12 +129,30 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
   A.Ptr = Ptr;
   A.IsWrite = Write;
   A.What = std::move(What);
+  if (Begin && End) {
+    // Narrow index arithmetic (int i * n) widened under run-time checks
+    // that it does not wrap.
+    std::vector<const SCEV *> Conds;
+    Begin = widenExtensions(Begin, L, SE, Conds);
+    End = widenExtensions(End, L, SE, Conds);
+    for (const SCEV *C : Conds)
+      R.Conds.push_back({C, "the index arithmetic of " + A.What +
+                                " does not overflow"});
+  }
+  A.Begin = Begin;
+  A.End = End;
   if (Begin && End &&
       !iterationRange(Begin, End, L, C.LI, SE, A.Lo, A.Hi, A.Why)) {
     A.Lo = A.Hi = nullptr;
   }
-  if (!Begin || !End) {
-    A.Lo = A.Hi = nullptr;
+  if (Begin && End) {
+    LoopPredicate InL = [&](const Loop *M) { return L.contains(M); };
+    std::string Ignored;
+    A.HullLo = boundOver(Begin, false, InL, C.LI, SE, Ignored);
+    A.HullHi = A.HullLo ? boundOver(End, true, InL, C.LI, SE, Ignored) : nullptr;
+    if (!A.HullHi || !SE.isLoopInvariant(A.HullLo, &L) ||
+        !SE.isLoopInvariant(A.HullHi, &L))
+      A.HullLo = A.HullHi = nullptr;
   }
   if (auto *AI = dyn_cast_or_null<AllocaInst>(
           Ptr ? getUnderlyingObject(Ptr, 12) : nullptr))
@@ -164,7 +184,8 @@ Reason Legality::scanCall(CallBase &CB) {
   case CallKind::Ignored:
     return nullptr;
   case CallKind::NoMemory:
-    R.PureCalls.push_back(Name);
+    if (!isa<IntrinsicInst>(CB))
+      R.PureCalls.push_back(Name);
     return nullptr;
   case CallKind::Sync:
     if (Name.empty())
@@ -356,7 +377,10 @@ static bool usedOnlyIn(Value *Root, const Loop &L, bool AllowMarkersOutside,
           return false;
         continue;
       }
-      if (!L.contains(I))
+      // Address arithmetic may have been hoisted out of the loop; what
+      // matters is where the memory is used.
+      bool AddressOnly = isa<GetElementPtrInst>(I) || isa<CastInst>(I);
+      if (!L.contains(I) && !AddressOnly)
         return false;
       if (auto *SI = dyn_cast<StoreInst>(I))
         if (SI->getValueOperand() == V)
@@ -464,28 +488,76 @@ bool Legality::isPrivate(const Access &A) const {
 }
 
 bool Legality::hull(const Access &A, const SCEV *&Begin, const SCEV *&End) {
-  const SCEV *LoS, *LoSt, *HiS, *HiSt;
-  if (!A.Lo || !affineIn(A.Lo, L, SE, LoS, LoSt) ||
-      !affineIn(A.Hi, L, SE, HiS, HiSt))
-    return false;
-  const SCEV *BTC = SE.getBackedgeTakenCount(&L);
-  auto At = [&](const SCEV *Start, const SCEV *Step) {
-    return SE.getAddExpr(
-        Start, SE.getMulExpr(Step, SE.getTruncateOrZeroExtend(BTC, Step->getType())));
+  Begin = A.HullLo;
+  End = A.HullHi;
+  return Begin && End;
+}
+
+/// Column accesses: in iteration j of L the access touches
+/// B + a*j + b*i for i in [0, T) of one inner loop, `size` bytes each:
+/// a strided set whose hull overlaps other iterations' hulls. Two such
+/// accesses with the same a and b and bases B, B + k*b (k constant) never
+/// meet in different iterations when |a| >= size and
+/// |b| >= |a| * (trip count of L - 1) + size: the j-part of an address
+/// difference is then too small to make up for any i-part.
+bool Legality::lattice(const Access &W, const Access &A, bool &NeedsCheck) {
+  struct Shape {
+    const SCEV *B, *Ja, *Ib;
   };
-  bool Up = SE.isKnownNonNegative(LoSt) && SE.isKnownNonNegative(HiSt);
-  bool Down = SE.isKnownNonPositive(LoSt) && SE.isKnownNonPositive(HiSt);
-  if (Up) {
-    Begin = LoS;
-    End = At(HiS, HiSt);
-  } else if (Down) {
-    Begin = At(LoS, LoSt);
-    End = HiS;
-  } else {
-    // Affine: the extremes are at the first or the last iteration.
-    Begin = SE.getUMinExpr(LoS, At(LoS, LoSt));
-    End = SE.getUMaxExpr(HiS, At(HiS, HiSt));
-  }
+  auto ShapeOf = [&](const Access &X) -> std::optional<Shape> {
+    if (!X.Begin || !X.End)
+      return std::nullopt;
+    auto *In = dyn_cast<SCEVAddRecExpr>(X.Begin);
+    if (!In || !In->isAffine() || In->getLoop() == &L ||
+        !L.contains(In->getLoop()))
+      return std::nullopt;
+    auto *Out = dyn_cast<SCEVAddRecExpr>(In->getStart());
+    if (!Out || Out->getLoop() != &L || !Out->isAffine())
+      return std::nullopt;
+    const SCEV *Ib = In->getStepRecurrence(SE);
+    const SCEV *Ja = Out->getStepRecurrence(SE);
+    if (!SE.isLoopInvariant(Ib, &L) || !SE.isLoopInvariant(Ja, &L))
+      return std::nullopt;
+    return Shape{Out->getStart(), Ja, Ib};
+  };
+  auto SW = ShapeOf(W), SA = ShapeOf(A);
+  if (!SW || !SA || SW->Ja != SA->Ja || SW->Ib != SA->Ib)
+    return false;
+  auto *Size = dyn_cast<SCEVConstant>(SE.getMinusSCEV(W.End, W.Begin));
+  auto *SizeA = dyn_cast<SCEVConstant>(SE.getMinusSCEV(A.End, A.Begin));
+  auto *Ja = dyn_cast<SCEVConstant>(SW->Ja);
+  if (!Size || !SizeA || Size != SizeA || !Ja)
+    return false;
+  int64_t S = Size->getAPInt().getSExtValue();
+  int64_t AbsJa = Ja->getAPInt().abs().getSExtValue();
+  if (AbsJa < S)
+    return false;
+  // Bases B and B + k*b.
+  const SCEV *D = SE.getMinusSCEV(SA->B, SW->B);
+  if (isa<SCEVCouldNotCompute>(D))
+    return false;
+  bool Multiple = D->isZero();
+  for (int64_t K = -4; K <= 4 && !Multiple; ++K)
+    Multiple = D == SE.getMulExpr(SE.getConstant(D->getType(), K, true), SW->Ib);
+  if (!Multiple)
+    return false;
+  // |b| >= |a| * (TC - 1) + size, with b assumed positive when its sign is
+  // not known (a run-time condition then).
+  const SCEV *BTC = SE.getBackedgeTakenCount(&L);
+  const SCEV *Need = SE.getAddExpr(
+      SE.getMulExpr(SE.getConstant(SW->Ib->getType(), AbsJa),
+                    SE.getTruncateOrZeroExtend(BTC, SW->Ib->getType())),
+      SE.getConstant(SW->Ib->getType(), S));
+  const SCEV *AbsIb = SE.isKnownNegative(SW->Ib) ? SE.getNegativeSCEV(SW->Ib)
+                                                 : SW->Ib;
+  const SCEV *Slack = SE.getMinusSCEV(AbsIb, Need);
+  if (SE.isKnownNonNegative(Slack))
+    return true;
+  if (isa<SCEVConstant>(Slack))
+    return false;
+  R.Conds.push_back({Slack, W.What + (&W == &A ? "" : " and " + A.What) +
+                                " keep to their own columns"});
+  NeedsCheck = true;
   return true;
 }
 
@@ -518,14 +590,10 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
     Why = Any.Why + "; the loop writes memory it may read";
     return false;
   }
-  if (!W.Lo || !A.Lo) {
-    const Access &U = !W.Lo ? W : A;
-    Why = U.What + " has an address that is not affine in the loop counter (" +
-          (U.Why.empty() ? std::string("unknown extent") : U.Why) + ")";
-    return false;
-  }
+  if (lattice(W, A, NeedsCheck))
+    return true;
   const SCEV *WS, *WSt, *WHS, *WHSt, *AS, *ASt, *AHS, *AHSt;
-  bool Affine = affineIn(W.Lo, L, SE, WS, WSt) && affineIn(W.Hi, L, SE, WHS, WHSt) &&
+  bool Affine = W.Lo && A.Lo && affineIn(W.Lo, L, SE, WS, WSt) && affineIn(W.Hi, L, SE, WHS, WHSt) &&
                 affineIn(A.Lo, L, SE, AS, ASt) && affineIn(A.Hi, L, SE, AHS, AHSt);
   // Slot test: one common non-zero step S and both footprints inside a
   // window [c, c + |S|) for c one of the two lower bounds. With
@@ -587,8 +655,19 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
   // Different bases that might still overlap: check at run time.
   if (Hulls && isa<SCEVCouldNotCompute>(SE.getMinusSCEV(AB, WE)) && OW != OA) {
     NeedsCheck = true;
-    R.Checks.push_back({WB, WE, AB, AE, nameOf(OW), nameOf(OA)});
+    bool Known = false;
+    for (const OverlapCheck &Chk : R.Checks)
+      Known |= Chk.BeginA == WB && Chk.EndA == WE && Chk.BeginB == AB &&
+               Chk.EndB == AE;
+    if (!Known)
+      R.Checks.push_back({WB, WE, AB, AE, nameOf(OW), nameOf(OA)});
     return true;
+  }
+  if (!W.Lo || !A.Lo) {
+    const Access &U = !W.Lo ? W : A;
+    Why = U.What + " has an address that is not affine in the loop counter (" +
+          (U.Why.empty() ? std::string("unknown extent") : U.Why) + ")";
+    return false;
   }
   if (&W == &A)
     Why = W.What + " writes the same bytes in different iterations";

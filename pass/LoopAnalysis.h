@@ -42,8 +42,12 @@ struct Access {
   llvm::Instruction *I = nullptr;
   llvm::Value *Ptr = nullptr;
   bool IsWrite = false;
-  const llvm::SCEV *Lo = nullptr; // null: extent unknown
+  const llvm::SCEV *Begin = nullptr; // first byte, as the body computes it
+  const llvm::SCEV *End = nullptr;   // one past the last byte
+  const llvm::SCEV *Lo = nullptr; // per iteration; null: not affine
   const llvm::SCEV *Hi = nullptr;
+  const llvm::SCEV *HullLo = nullptr; // over the whole loop; null: unknown
+  const llvm::SCEV *HullHi = nullptr;
   std::string Why; // when the extent is unknown
   std::string What; // "store to 'a'", "'f' writing through argument 2"
 };

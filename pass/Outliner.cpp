@@ -32,6 +32,7 @@
 #include "LoopTags.h"
 
 #include "llvm/ADT/SetVector.h"
+#include <functional>
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ScalarEvolution.h"
@@ -175,6 +176,7 @@ private:
   ModuleLoops &Out;
 
   SetVector<Value *> Inputs;     // loop invariants the body uses
+  SetVector<Instruction *> PrivateDerived; // addresses into private objects
   std::vector<Value *> StepVals; // per induction: step (in the dispatch)
   StructType *EnvTy = nullptr;
   Function *Chunk = nullptr;
@@ -186,21 +188,49 @@ private:
   bool replaceLoop(Constant *Desc, std::string &Why);
 };
 
+/// Whether \p V is the address of a private object, or computed from one
+/// (a GEP the optimizer hoisted out of the loop).
+static bool derivesFromPrivate(Value *V, const SmallPtrSetImpl<Value *> &Privates) {
+  for (int Depth = 0; Depth < 16; ++Depth) {
+    if (Privates.count(V))
+      return true;
+    if (auto *GEP = dyn_cast<GetElementPtrInst>(V))
+      V = GEP->getPointerOperand();
+    else if (auto *Cast = dyn_cast<CastInst>(V))
+      V = Cast->getOperand(0);
+    else
+      return false;
+  }
+  return false;
+}
+
 void Outliner::collectInputs() {
+  SmallVector<Value *, 8> Work;
   for (BasicBlock *BB : L.blocks())
     for (Instruction &I : *BB)
-      for (Value *Op : I.operands()) {
-        if (isa<Argument>(Op)) {
-          Inputs.insert(Op);
-          continue;
-        }
-        auto *OI = dyn_cast<Instruction>(Op);
-        if (!OI || L.contains(OI))
-          continue;
-        if (R.Privates.count(OI))
-          continue; // cloned into the chunk
-        Inputs.insert(OI);
-      }
+      for (Value *Op : I.operands())
+        Work.push_back(Op);
+  SmallPtrSet<Value *, 16> Seen;
+  while (!Work.empty()) {
+    Value *Op = Work.pop_back_val();
+    if (!Seen.insert(Op).second)
+      continue;
+    if (isa<Argument>(Op)) {
+      Inputs.insert(Op);
+      continue;
+    }
+    auto *OI = dyn_cast<Instruction>(Op);
+    if (!OI || L.contains(OI) || R.Privates.count(OI))
+      continue; // private objects are cloned into the chunk
+    if (derivesFromPrivate(OI, R.Privates)) {
+      // Recomputed in the chunk from the chunk's own copy of the object.
+      PrivateDerived.insert(OI);
+      for (Value *X : OI->operands())
+        Work.push_back(X);
+      continue;
+    }
+    Inputs.insert(OI);
+  }
 }
 
 Function *Outliner::buildChunk() {
@@ -247,6 +277,23 @@ Function *Outliner::buildChunk() {
         Copy->setName(AI->getName());
         VMap[AI] = Copy;
       }
+
+  // Addresses into private objects computed before the loop, in the order
+  // the function computes them.
+  std::function<void(Instruction *)> CloneDerived = [&](Instruction *I) {
+    if (VMap.count(I))
+      return;
+    for (Value *Op : I->operands()) // operands first
+      if (auto *OI = dyn_cast<Instruction>(Op))
+        if (PrivateDerived.count(OI))
+          CloneDerived(OI);
+    Instruction *Copy = I->clone();
+    Copy->insertInto(Entry, Entry->end());
+    RemapInstruction(Copy, VMap, RF_NoModuleLevelChanges | RF_IgnoreMissingLocals);
+    VMap[I] = Copy;
+  };
+  for (Instruction *I : PrivateDerived)
+    CloneDerived(I);
 
   // Clone the loop.
   SmallVector<BasicBlock *, 8> Blocks;

@@ -44,6 +44,19 @@ static bool isReadOnlyString(StringRef Name) {
   return Names.contains(Name);
 }
 
+/// libm functions take and return numbers only: a function of the same
+/// name with pointer parameters is someone else's.
+static bool hasNumericSignature(const Function &F) {
+  FunctionType *T = F.getFunctionType();
+  if (T->isVarArg() || T->getReturnType()->isPointerTy() ||
+      T->getReturnType()->isVoidTy())
+    return false;
+  for (Type *P : T->params())
+    if (!P->isFloatingPointTy() && !P->isIntegerTy())
+      return false;
+  return true;
+}
+
 std::string calleeName(const CallBase &CB) {
   if (const Function *F = CB.getCalledFunction())
     return F->getName().str();
@@ -96,7 +109,7 @@ CallClass classifyCall(const CallBase &CB, const TargetLibraryInfo &TLI) {
   bool NoUnwind = CB.doesNotThrow();
   if (CB.doesNotAccessMemory() && WillReturn && NoUnwind)
     return {CallKind::NoMemory, "memory(none)"};
-  if (IsLib && isLibm(Name))
+  if (F->isDeclaration() && isLibm(Name) && hasNumericSignature(*F))
     return {CallKind::NoMemory, "libm (errno is not kept)"};
   if (IsLib && isReadOnlyString(Name))
     return {CallKind::ReadsArgs, "read-only library function"};

@@ -35,12 +35,22 @@
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/LoopSimplify.h"
 #include "llvm/Transforms/Utils/LoopUtils.h"
 
 using namespace llvm;
+
+static cl::opt<bool> PrintAnalysis(
+    "pydron-print-analysis", cl::init(false),
+    cl::desc("Print the analysis of every tagged loop to stderr, as "
+             "print<pydron> does, while compiling"));
+static cl::opt<bool> PrintIR(
+    "pydron-print-ir", cl::init(false),
+    cl::desc("Print each schedule function before the pydron pass analyzes "
+             "it (debugging)"));
 
 namespace pydron {
 
@@ -72,6 +82,14 @@ std::string joinNames(const std::vector<std::string> &Names) {
   return S;
 }
 
+std::vector<std::string> conditionsOf(const LoopResult &R) {
+  std::vector<std::string> Conds;
+  for (const RuntimeCond &C : R.Conds)
+    if (std::find(Conds.begin(), Conds.end(), C.What) == Conds.end())
+      Conds.push_back(C.What);
+  return Conds;
+}
+
 std::string describeParallel(const Verdict &V) {
   const LoopResult &R = V.Result;
   std::string S = "loop parallelized";
@@ -87,17 +105,25 @@ std::string describeParallel(const Verdict &V) {
     S += "; local-only: " + R.LocalOnlyWhy;
   if (!R.Checks.empty()) {
     S += "; with a run-time check that ";
-    for (size_t I = 0; I < R.Checks.size(); ++I)
-      S += (I ? ", " : "") + R.Checks[I].NameA + " and " + R.Checks[I].NameB;
+    std::vector<std::string> Pairs;
+    for (const OverlapCheck &C : R.Checks) {
+      std::string P = C.NameA < C.NameB ? C.NameA + " and " + C.NameB
+                                        : C.NameB + " and " + C.NameA;
+      if (std::find(Pairs.begin(), Pairs.end(), P) == Pairs.end())
+        Pairs.push_back(P);
+    }
+    for (size_t I = 0; I < Pairs.size(); ++I)
+      S += (I ? ", " : "") + Pairs[I];
     S += " do not overlap (restrict on the pointer parameters would remove "
          "it)";
   }
-  std::vector<std::string> Conds;
-  for (const RuntimeCond &C : R.Conds)
-    if (std::find(Conds.begin(), Conds.end(), C.What) == Conds.end())
-      Conds.push_back(C.What);
-  for (const std::string &C : Conds)
-    S += "; with a run-time check that " + C;
+  std::vector<std::string> Conds = conditionsOf(R);
+  if (Conds.size() == 1)
+    S += "; with a run-time check that " + Conds.front();
+  else if (!Conds.empty())
+    S += "; with " + std::to_string(Conds.size()) +
+         " run-time checks on its access pattern (listed with "
+         "-Rpass-analysis=pydron)";
   return S;
 }
 
@@ -161,14 +187,54 @@ void Driver::visit(Loop &L, AnalysisContext &Ctx, const Loop *ParallelOuter,
     visit(*Sub, Ctx, Parallel ? &L : nullptr, Parallel ? *Tag : 0);
 }
 
+/// Rotation can leave a latch phi merging identical increments
+/// (phi [i + 1, a], [i + 1, b]) that no later pass cleans up; SCEV then
+/// cannot see the induction. Replace such phis with one instruction.
+static bool mergeIdenticalIncoming(Function &F, DominatorTree &DT) {
+  bool Changed = false;
+  for (BasicBlock &BB : F)
+    for (PHINode &P : make_early_inc_range(BB.phis())) {
+      auto *First = dyn_cast<BinaryOperator>(P.getIncomingValue(0));
+      if (!First || P.getNumIncomingValues() < 2)
+        continue;
+      bool Same = true;
+      for (Value *In : P.incoming_values()) {
+        auto *BO = dyn_cast<BinaryOperator>(In);
+        Same &= BO && BO->isIdenticalToWhenDefined(First);
+      }
+      Instruction *At = &*BB.getFirstInsertionPt();
+      for (Value *Op : First->operands())
+        if (auto *OI = dyn_cast<Instruction>(Op))
+          Same &= DT.dominates(OI, At);
+      if (!Same)
+        continue;
+      Instruction *New = First->clone();
+      // Flags must hold on every path: keep only the common ones.
+      for (Value *In : P.incoming_values())
+        New->andIRFlags(cast<Instruction>(In));
+      New->insertBefore(At);
+      New->setName(P.getName());
+      P.replaceAllUsesWith(New);
+      P.eraseFromParent();
+      Changed = true;
+    }
+  return Changed;
+}
+
 bool Driver::runOnFunction(Function &F) {
   if (F.hasOptNone())
     return false;
+  if (PrintIR)
+    F.print(errs());
   auto &LI = FAM.getResult<LoopAnalysis>(F);
   auto &DT = FAM.getResult<DominatorTreeAnalysis>(F);
   auto &SE = FAM.getResult<ScalarEvolutionAnalysis>(F);
   auto &AC = FAM.getResult<AssumptionAnalysis>(F);
   bool Changed = false;
+  if (mergeIdenticalIncoming(F, DT)) {
+    Changed = true;
+    SE.forgetAllLoops();
+  }
   for (Loop *L : LI.getLoopsInPreorder()) {
     Changed |= simplifyLoop(L, &DT, &LI, &SE, &AC, nullptr, false);
   }
@@ -195,6 +261,13 @@ bool Driver::runOnFunction(Function &F) {
 
   if (OS)
     return Changed;
+  if (PrintAnalysis) {
+    OS = &errs();
+    for (auto &[Id, T] : Tags)
+      if (!T.Verdicts.empty() && T.Verdicts.front().Fn == &F)
+        print(T);
+    OS = nullptr;
+  }
   // Outline the parallel loops of this function, outermost first.
   for (auto &[Id, T] : Tags)
     for (Verdict &V : T.Verdicts)
@@ -271,6 +344,12 @@ void Driver::remarkTag(TagState &T) {
   if (!Bad) {
     ORE.emit(OptimizationRemark("pydron", "Parallelized", Loc, Region)
              << describeParallel(T.Verdicts.front()) << Copies);
+    std::vector<std::string> Conds = conditionsOf(T.Verdicts.front().Result);
+    if (Conds.size() > 1)
+      for (const std::string &C : Conds)
+        ORE.emit(OptimizationRemarkAnalysis("pydron", "RuntimeCheck", Loc,
+                                            Region)
+                 << "run-time check: " << C);
     return;
   }
   if (Bad->Result.Rejected) {
