@@ -28,6 +28,13 @@ opt = os.path.join(config.llvm_tools_dir, "opt")
 
 config.substitutions.append(("%plugin", plugin))
 config.substitutions.append(("%rt_include", include))
+# Every runtime source, for tests that build the runtime with sanitizers.
+import glob
+config.substitutions.append(("%rt_sources", " ".join(
+    sorted(glob.glob(os.path.join(config.pydron_src_root, "runtime", "src", "*.c"))))
+    + " -ljansson"))
+# %rt_link before %rt_lib: lit substitutes in order.
+config.substitutions.append(("%rt_link", "%s/libpydron_rt.a -ljansson -lpthread -lm" % lib))
 config.substitutions.append(("%rt_lib", lib))
 config.substitutions.append(("%pydron_cc", os.path.join(config.pydron_obj_root, "bin", "pydron-cc")))
 config.substitutions.append(("%clang_pydron",

@@ -1,0 +1,20 @@
+/* env.h - the environment variables that steer local execution.
+ *
+ * Parsed once, on first use (and checked at start-up by a constructor so
+ * that a bad value stops the program before main). The configuration file
+ * (config.c) may later take over; these then stay as overrides. */
+#ifndef PYDRON_ENV_H
+#define PYDRON_ENV_H
+
+/* Most threads PYDRON_WORKERS may ask for. */
+#define PYDRON_MAX_THREADS 4096
+
+/* 1 when PYDRON_DISABLE=1: every loop runs sequentially. */
+int pydron_env_disabled(void);
+
+/* PYDRON_WORKERS=N (threads running chunks, the calling thread included),
+ * or 0 when unset or empty. A bad value prints a message and exits with
+ * status 2. */
+int pydron_env_workers(void);
+
+#endif /* PYDRON_ENV_H */

@@ -1,0 +1,184 @@
+/* parallel_for.c - pydron_parallel_for(): runs one loop on the local pool.
+ *
+ * Decides whether a loop runs in parallel at all, hands the chunks to the
+ * pool, gives every chunk its own partial buffer starting at the folds'
+ * identities, and folds the partials into the caller's result in iteration
+ * order once every chunk is done. Returning 0 is always safe: the caller
+ * then runs its original sequential loop, and `result` is untouched. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "fold.h"
+#include "pool.h"
+#include "pydron_abi.h"
+#include "schedule.h"
+
+/* Partial buffers are 16-byte aligned, like malloc's, whatever their
+ * folds' offsets. Guided chunks keep, per thread, records of
+ * { int64_t lo; pad; partial } in a growing buffer; they are sorted by lo
+ * at the end. Fixed chunks have their chunk number, so an array suffices. */
+#define PF_ALIGN 16
+#define PF_HEADER 16
+
+/* One per participating thread, padded so threads do not share lines. */
+struct pf_slot {
+  unsigned char *buf;
+  size_t used, cap; /* bytes */
+  char pad[64 - sizeof(unsigned char *) - 2 * sizeof(size_t)];
+};
+
+struct pf_run {
+  const struct pydron_loop *loop;
+  const void *env;
+  struct pydron_sched sched;
+  size_t stride;              /* bytes of one partial, rounded up */
+  unsigned char *fixed_parts; /* fixed chunks: nchunks partials */
+  struct pf_slot *slots;      /* guided chunks: one per thread */
+};
+
+/* Set while this thread runs chunks: a loop reached from inside a chunk
+ * runs sequentially (the pool is busy with the outer loop anyway). */
+static _Thread_local int pf_in_chunk;
+
+static void *pf_slot_push(const struct pydron_loop *loop, struct pf_slot *slot,
+                          int64_t lo, size_t stride) {
+  size_t need = PF_HEADER + stride;
+  if (slot->cap - slot->used < need) {
+    size_t cap = slot->cap ? slot->cap * 2 : 8 * need;
+    unsigned char *grown = realloc(slot->buf, cap);
+    if (!grown) {
+      fprintf(stderr, "pydron: out of memory (%zu bytes) for the partial "
+                      "results of loop %s\n", cap,
+              loop->id ? loop->id : "(unnamed)");
+      abort(); /* chunks already ran: there is no sequential way back */
+    }
+    slot->buf = grown;
+    slot->cap = cap;
+  }
+  unsigned char *rec = slot->buf + slot->used;
+  slot->used += need;
+  memcpy(rec, &lo, sizeof lo);
+  return rec + PF_HEADER;
+}
+
+/* The job every participating thread runs: claim, run, time, repeat. */
+static void pf_participate(void *arg, int index) {
+  struct pf_run *r = arg;
+  const struct pydron_loop *loop = r->loop;
+  int64_t lo, hi, chunk;
+  int was_in_chunk = pf_in_chunk;
+  pf_in_chunk = 1;
+  while (pydron_sched_claim(&r->sched, &lo, &hi, &chunk)) {
+    void *partial = NULL;
+    if (loop->partial_size) {
+      partial = r->fixed_parts
+                    ? r->fixed_parts + (size_t)chunk * r->stride
+                    : pf_slot_push(loop, &r->slots[index], lo, r->stride);
+      pydron_fold_identity(loop, partial);
+    }
+    uint64_t t0 = pydron_sched_now();
+    loop->chunk(lo, hi, r->env, partial);
+    pydron_sched_done(&r->sched, hi - lo, pydron_sched_now() - t0);
+  }
+  pf_in_chunk = was_in_chunk;
+}
+
+static int pf_by_start(const void *a, const void *b) {
+  int64_t x, y;
+  memcpy(&x, *(unsigned char *const *)a, sizeof x);
+  memcpy(&y, *(unsigned char *const *)b, sizeof y);
+  return (x > y) - (x < y);
+}
+
+/* Folds every partial into result, left to right in iteration order. */
+static void pf_fold(struct pf_run *r, void *result, int threads) {
+  const struct pydron_loop *loop = r->loop;
+  if (r->fixed_parts) {
+    for (int64_t i = 0; i < r->sched.nchunks; i++)
+      pydron_fold_combine(loop, result, r->fixed_parts + (size_t)i * r->stride);
+    return;
+  }
+  size_t rec = PF_HEADER + r->stride, count = 0;
+  for (int t = 0; t < threads; t++)
+    count += r->slots[t].used / rec;
+  unsigned char **order = malloc((count ? count : 1) * sizeof *order);
+  if (!order) {
+    fprintf(stderr, "pydron: out of memory folding the partial results of "
+                    "loop %s\n", loop->id ? loop->id : "(unnamed)");
+    abort();
+  }
+  size_t k = 0;
+  for (int t = 0; t < threads; t++)
+    for (size_t off = 0; off < r->slots[t].used; off += rec)
+      order[k++] = r->slots[t].buf + off;
+  qsort(order, count, sizeof *order, pf_by_start);
+  for (size_t i = 0; i < count; i++)
+    pydron_fold_combine(loop, result, order[i] + PF_HEADER);
+  free(order);
+}
+
+static void pf_free(struct pf_run *r, int threads) {
+  if (r->slots)
+    for (int t = 0; t < threads; t++)
+      free(r->slots[t].buf);
+  free(r->slots);
+  free(r->fixed_parts);
+}
+
+__attribute__((visibility("default"))) int
+pydron_parallel_for(const struct pydron_loop *loop, int64_t trip_count,
+                    const void *env, void *result) {
+  if (trip_count < 2 || pf_in_chunk || !loop)
+    return 0;
+  if (pydron_env_disabled())
+    return 0;
+  /* Registration checked registered loops; this catches the rest. */
+  if (loop->abi_version != PYDRON_ABI_VERSION || !loop->chunk ||
+      (loop->partial_size && !result)) {
+    fprintf(stderr, "pydron: loop %s: ABI version %u (runtime implements "
+                    "%u), %s chunk function, %u-byte partials, %s result\n",
+            loop->id ? loop->id : "(unnamed)", loop->abi_version,
+            PYDRON_ABI_VERSION, loop->chunk ? "a" : "no", loop->partial_size,
+            result ? "a" : "no");
+    abort();
+  }
+  int fixed = (loop->flags & PYDRON_LOOP_FIXED_CHUNKS) != 0;
+  int threads = pydron_pool_threads();
+  /* Fixed chunks still run chunked on one thread: their float folds must
+   * give the same result with every thread count. */
+  if (threads < 2 && !fixed)
+    return 0;
+
+  struct pf_run r;
+  memset(&r, 0, sizeof r);
+  r.loop = loop;
+  r.env = env;
+  if (!pydron_sched_plan(&r.sched, loop, trip_count, threads))
+    return 0;
+  r.stride = ((size_t)loop->partial_size + PF_ALIGN - 1) / PF_ALIGN * PF_ALIGN;
+  if (loop->partial_size) {
+    /* Allocation failures here still have the sequential way out. */
+    if (fixed)
+      r.fixed_parts = aligned_alloc(PF_ALIGN, (size_t)r.sched.nchunks * r.stride);
+    else
+      r.slots = calloc((size_t)threads, sizeof *r.slots);
+    if (!r.fixed_parts && !r.slots)
+      return 0;
+  }
+
+  if (threads < 2 || !pydron_pool_run(pf_participate, &r)) {
+    if (!fixed) { /* the pool is busy with another thread's loop */
+      pf_free(&r, threads);
+      return 0;
+    }
+    pf_participate(&r, 0);
+  }
+  pydron_sched_finish(&r.sched);
+  if (loop->partial_size)
+    pf_fold(&r, result, threads);
+  pf_free(&r, threads);
+  return 1;
+}
