@@ -212,8 +212,9 @@ Summary CalleeSummaries::compute(Function &F) const {
                                       "'"});
           if (S.SyncWhy.empty())
             S.SyncWhy = "it writes global '" + GV->getName().str() + "'";
-        } else {
-          S.ReadsGlobals = true;
+        } else if (std::find(S.GlobalsRead.begin(), S.GlobalsRead.end(), GV) ==
+                   S.GlobalsRead.end()) {
+          S.GlobalsRead.push_back(GV);
         }
         return;
       }
@@ -291,6 +292,10 @@ Summary CalleeSummaries::compute(Function &F) const {
           if (!CS.SyncWhy.empty() && S.SyncWhy.empty())
             S.SyncWhy = "it calls '" + calleeName(*CB) + "', and " + CS.SyncWhy;
           S.ReadsGlobals |= CS.ReadsGlobals;
+          for (GlobalVariable *GV : CS.GlobalsRead)
+            if (std::find(S.GlobalsRead.begin(), S.GlobalsRead.end(), GV) ==
+                S.GlobalsRead.end())
+              S.GlobalsRead.push_back(GV);
           for (unsigned K = 0; K < CB->arg_size() && K < CS.Params.size(); ++K) {
             const ParamSummary &PS = CS.Params[K];
             const SCEV *ArgS = SE.getSCEV(CB->getArgOperand(K));

@@ -20,6 +20,7 @@
 namespace llvm {
 class CallBase;
 class Function;
+class GlobalVariable;
 class LoopInfo;
 class SCEV;
 class ScalarEvolution;
@@ -56,7 +57,8 @@ struct Summary {
   std::vector<ParamSummary> Params; // one per parameter (pointers only used)
   /// Non-empty when calls to the function cannot run in parallel.
   std::string SyncWhy;
-  bool ReadsGlobals = false;
+  bool ReadsGlobals = false; // through pointers it loaded, or unknown calls
+  std::vector<llvm::GlobalVariable *> GlobalsRead; // named globals it reads
 };
 
 /// Per-function analyses, provided by the pass.

@@ -122,6 +122,16 @@ Reason Legality::structure() {
   return nullptr;
 }
 
+/// A hull from a value range of a whole narrow type (2^32 elements, say)
+/// is useless for overlap checks; the widened form is better.
+static bool hullIsHugeImpl(ScalarEvolution &SE, const SCEV *Lo, const SCEV *Hi) {
+  const SCEV *D = SE.getMinusSCEV(Hi, Lo);
+  if (isa<SCEVCouldNotCompute>(D))
+    return false;
+  return SE.getUnsignedRangeMin(D).uge(APInt(64, 1ull << 32).zextOrTrunc(
+      D->getType()->getIntegerBitWidth()));
+}
+
 void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
                          const SCEV *End, bool Write, std::string What) {
   Access A;
@@ -129,15 +139,14 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
   A.Ptr = Ptr;
   A.IsWrite = Write;
   A.What = std::move(What);
+  const SCEV *OrigBegin = Begin, *OrigEnd = End;
   if (Begin && End) {
     // Narrow index arithmetic (int i * n) widened under run-time checks
     // that it does not wrap.
     std::vector<const SCEV *> Conds;
     Begin = widenExtensions(Begin, L, SE, Conds);
     End = widenExtensions(End, L, SE, Conds);
-    for (const SCEV *C : Conds)
-      R.Conds.push_back({C, "the index arithmetic of " + A.What +
-                                " does not overflow"});
+    A.Conds = Conds;
   }
   A.Begin = Begin;
   A.End = End;
@@ -146,13 +155,25 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
     A.Lo = A.Hi = nullptr;
   }
   if (Begin && End) {
+    // The hull over the whole loop: from the body's own arithmetic when
+    // that is bounded (a wrapping index stays inside its range), else from
+    // the widened form, valid under its conditions.
     LoopPredicate InL = [&](const Loop *M) { return L.contains(M); };
-    std::string Ignored;
-    A.HullLo = boundOver(Begin, false, InL, C.LI, SE, Ignored);
-    A.HullHi = A.HullLo ? boundOver(End, true, InL, C.LI, SE, Ignored) : nullptr;
-    if (!A.HullHi || !SE.isLoopInvariant(A.HullLo, &L) ||
-        !SE.isLoopInvariant(A.HullHi, &L))
-      A.HullLo = A.HullHi = nullptr;
+    auto Hull = [&](const SCEV *B, const SCEV *E) {
+      std::string Ignored;
+      A.HullLo = boundOver(B, false, InL, C.LI, SE, Ignored);
+      A.HullHi = A.HullLo ? boundOver(E, true, InL, C.LI, SE, Ignored) : nullptr;
+      if (!A.HullHi || !SE.isLoopInvariant(A.HullLo, &L) ||
+          !SE.isLoopInvariant(A.HullHi, &L))
+        A.HullLo = A.HullHi = nullptr;
+      return A.HullLo != nullptr;
+    };
+    bool Widened = OrigBegin != Begin || OrigEnd != End;
+    if (!Widened || !Hull(OrigBegin, OrigEnd) ||
+        hullIsHugeImpl(SE, A.HullLo, A.HullHi)) {
+      Hull(Begin, End);
+      A.HullNeedsConds = Widened && !A.Conds.empty();
+    }
   }
   if (auto *AI = dyn_cast_or_null<AllocaInst>(
           Ptr ? getUnderlyingObject(Ptr, 12) : nullptr))
@@ -248,6 +269,13 @@ Reason Legality::scanCall(CallBase &CB) {
                         "' is a sync point: " + S.SyncWhy,
                     &CB);
     R.PureCalls.push_back(Name);
+    for (GlobalVariable *GV : S.GlobalsRead) {
+      // The whole global: a read of known extent.
+      uint64_t Bytes = DL.getTypeAllocSize(GV->getValueType());
+      const SCEV *B = SE.getSCEV(GV);
+      addAccess(&CB, GV, B, SE.getAddExpr(B, SE.getConstant(I64, Bytes)),
+                false, "'" + Name + "' reading " + nameOf(GV));
+    }
     if (S.ReadsGlobals) {
       Access A;
       A.I = &CB;
@@ -661,6 +689,11 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
                Chk.EndB == AE;
     if (!Known)
       R.Checks.push_back({WB, WE, AB, AE, nameOf(OW), nameOf(OA)});
+    for (const Access *X : {&W, &A})
+      if (X->HullNeedsConds)
+        for (const SCEV *Cond : X->Conds)
+          R.Conds.push_back({Cond, "the index arithmetic of " + X->What +
+                                       " does not overflow"});
     return true;
   }
   if (!W.Lo || !A.Lo) {
@@ -710,7 +743,17 @@ Reason Legality::dependences() {
       if (A.IsWrite && &A < &W)
         continue; // each pair of writes once
       std::string Why;
-      bool NeedsCheck;
+      bool NeedsCheck, Distinct = false;
+      if (W.Ptr && A.Ptr)
+        Distinct = C.AA.alias(MemoryLocation::getBeforeOrAfter(W.Ptr),
+                              MemoryLocation::getBeforeOrAfter(A.Ptr)) ==
+                   AliasResult::NoAlias;
+      // Footprints that rely on widened index arithmetic need it checked.
+      if (!Distinct)
+        for (const Access *X : {&W, &A})
+          for (const SCEV *Cond : X->Conds)
+            R.Conds.push_back({Cond, "the index arithmetic of " + X->What +
+                                         " does not overflow"});
       if (!provedDisjoint(W, A, Why, NeedsCheck)) {
         R.Evidence.push_back(Why);
         K Kd = (!W.Lo || !A.Lo) ? (!W.Lo ? K::UnknownWrite : K::UnknownRead)
@@ -725,11 +768,14 @@ Reason Legality::dependences() {
                            (NeedsCheck ? "checked at run time" : "disjoint"));
     }
   }
-  // Shippable only when every access has a known footprint.
+  // Shippable only when every access has a known footprint: a hull of the
+  // bytes any chunk may touch.
   for (const Access &A : R.Accesses)
-    if (!A.Lo && !isPrivate(A) && R.Shippable) {
+    if (!A.HullLo && !isPrivate(A) && R.Shippable) {
       R.Shippable = false;
-      R.LocalOnlyWhy = A.What + " has no known footprint (" + A.Why + ")";
+      R.LocalOnlyWhy = A.What + " has no known footprint (" +
+                       (A.Why.empty() ? std::string("unknown extent") : A.Why) +
+                       ")";
     }
   return nullptr;
 }

@@ -48,6 +48,10 @@ struct Access {
   const llvm::SCEV *Hi = nullptr;
   const llvm::SCEV *HullLo = nullptr; // over the whole loop; null: unknown
   const llvm::SCEV *HullHi = nullptr;
+  bool HullNeedsConds = false; // the hull is exact only under Conds
+  /// Run-time conditions under which Begin/End are exact (narrow index
+  /// arithmetic does not wrap); needed only when the tests rely on them.
+  std::vector<const llvm::SCEV *> Conds;
   std::string Why; // when the extent is unknown
   std::string What; // "store to 'a'", "'f' writing through argument 2"
 };

@@ -68,7 +68,7 @@ StructType *loopDescType(LLVMContext &C) {
   // Mirrors struct pydron_loop in pydron_abi.h.
   return StructType::create(C,
                             {I32, I32, Ptr, Ptr, Ptr, I32, I32, Ptr, I32, I32,
-                             I32, Ptr, Ptr, I32, I32, I64},
+                             I32, Ptr, Ptr, I32, I32, I64, Ptr, I32, I32},
                             "pydron.loop");
 }
 
@@ -411,7 +411,10 @@ Constant *Outliner::buildDescriptor() {
       ConstantPointerNull::get(Ptr), // footprint function: not yet
       ConstantInt::get(I32, 0),
       ConstantInt::get(I32, 0),
-      ConstantInt::get(I64, R.Cost)};
+      ConstantInt::get(I64, R.Cost),
+      ConstantPointerNull::get(Ptr), // chain: none yet
+      ConstantInt::get(I32, 0),
+      ConstantInt::get(I32, 0)};
   auto *GV = new GlobalVariable(M, DescTy, true, GlobalValue::PrivateLinkage,
                                 ConstantStruct::get(DescTy, Fields),
                                 "pydron.loop." + Twine(Tag));

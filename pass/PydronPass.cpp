@@ -30,6 +30,7 @@
 #include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/Analysis/ScalarEvolutionExpressions.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/InstIterator.h"
@@ -437,6 +438,23 @@ bool Driver::inlineSmallFunctionalCallees() {
   return Changed;
 }
 
+/// A function of the module that writes \p GV, if any.
+static Function *writerOf(GlobalVariable &GV) {
+  for (Function &F : *GV.getParent())
+    for (Instruction &I : instructions(F)) {
+      Value *Ptr = nullptr;
+      if (auto *SI = dyn_cast<StoreInst>(&I))
+        Ptr = SI->getPointerOperand();
+      else if (auto *MI = dyn_cast<MemIntrinsic>(&I))
+        Ptr = MI->getDest();
+      else if (auto *RMW = dyn_cast<AtomicRMWInst>(&I))
+        Ptr = RMW->getPointerOperand();
+      if (Ptr && getUnderlyingObject(Ptr, 12) == &GV)
+        return &F;
+    }
+  return nullptr;
+}
+
 bool Driver::run() {
   std::vector<Function *> Schedule;
   for (Function &F : M)
@@ -455,6 +473,23 @@ bool Driver::run() {
       print(T);
     else
       remarkTag(T);
+  }
+  // Contract checks for every functional definition: summarizing finds
+  // writes to globals and calls with side effects; a global it reads must
+  // not be written anywhere in the module.
+  if (!OS) {
+    for (Function &F : M)
+      if (isFunctional(F) && !F.isDeclaration())
+        for (GlobalVariable *GV : Summaries.of(F).GlobalsRead)
+          if (!GV->isConstant())
+            if (Function *Writer = writerOf(*GV))
+              Summaries.Warnings.push_back(
+                  {&F, "functional function '" + F.getName().str() +
+                           "' reads global '" + GV->getName().str() +
+                           "', which '" + Writer->getName().str() +
+                           "' writes; the functional contract wants the "
+                           "globals it reads unchanged while loops run "
+                           "(fine if every write happens before)"});
   }
   for (auto &[F, Msg] : Summaries.Warnings)
     M.getContext().diagnose(DiagnosticInfoOptimizationFailure(

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define PYDRON_ABI_VERSION 1u
+#define PYDRON_ABI_VERSION 2u
 
 /* Runs iterations [lo, hi) of the normalized loop (0 .. trip_count-1).
  * `env` holds the loop invariants. `partial` is the chunk's own buffer of
@@ -27,6 +27,16 @@ extern "C" {
  * slot with its identity; the chunk folds its iterations into it. */
 typedef void (*pydron_chunk_fn)(int64_t lo, int64_t hi, const void *env,
                                 void *partial);
+
+/* Applies the in-order chain of iterations [lo, hi): the updates of values
+ * carried from one iteration to the next that cannot be folded (a float
+ * sum without reassoc, acc = acc * 0.9 + f(i)). `values` holds what the
+ * chunk stored for each iteration (loop->value_size bytes per iteration,
+ * iteration lo first); `state` holds the carried values (loop->state_size
+ * bytes) and is updated in place. The runtime calls it on one thread, in
+ * iteration order, each chunk exactly once. */
+typedef void (*pydron_chain_fn)(int64_t lo, int64_t hi, const void *env,
+                                const void *values, void *state);
 
 /* A byte range [begin, end) of the master's address space. */
 struct pydron_range {
@@ -105,7 +115,18 @@ struct pydron_loop {
   uint32_t num_ranges;
   uint32_t reserved;
   uint64_t cost; /* static estimate of instructions per iteration */
+  pydron_chain_fn chain; /* NULL: no in-order chain */
+  uint32_t value_size;   /* bytes per iteration stored for the chain */
+  uint32_t state_size;   /* bytes of chain state in `result` */
 };
+
+/* The chunk's buffer (`partial`) holds the folds' partials (partial_size
+ * bytes) and, from this offset on, value_size bytes per iteration of the
+ * chunk for the chain. */
+#define PYDRON_VALUES_OFFSET(loop) (((loop)->partial_size + 15u) & ~15u)
+/* The caller's `result` holds the folds (partial_size bytes) and, from this
+ * offset on, the chain state (state_size bytes). */
+#define PYDRON_STATE_OFFSET(loop) ((loop)->partial_size)
 
 /* Every parallel loop of one translation unit. */
 struct pydron_module {
@@ -119,9 +140,20 @@ struct pydron_module {
  * parallel loop. Aborts with a message when abi_version does not match. */
 void pydron_register_module(const struct pydron_module *module);
 
+/* Why a loop with a descriptor ran sequentially (for PYDRON_REPORT). */
+enum pydron_sequential_reason {
+  PYDRON_SEQ_CHECK_FAILED = 1, /* a run-time overlap check failed */
+};
+
+/* Called by generated code when it takes the sequential path before asking
+ * the runtime (reason: enum pydron_sequential_reason). */
+void pydron_loop_sequential(const struct pydron_loop *loop, int64_t trip_count,
+                            uint32_t reason);
+
 /* Runs iterations 0 .. trip_count-1 of `loop` in parallel chunks.
- * `result` (loop->partial_size bytes) holds the incoming value of every fold
- * on entry and the final value on return. Returns 1 when the loop ran,
+ * `result` (loop->partial_size + loop->state_size bytes) holds the incoming
+ * value of every fold and chain state on entry and the final values on
+ * return. Returns 1 when the loop ran,
  * 0 when the caller must run the sequential loop itself (runtime disabled,
  * loop too small, called from inside a chunk, ...); `result` is then
  * untouched. */
