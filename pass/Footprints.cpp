@@ -48,11 +48,12 @@ static bool varies(const SCEV *S, const LoopPredicate &Eliminate,
 
 const SCEV *boundOver(const SCEV *S, bool Max, const LoopPredicate &Eliminate,
                       const LoopInfo &LI, ScalarEvolution &SE,
-                      std::string &Why) {
+                      std::string &Why, const Loop *KnownL,
+                      const SCEV *KnownBTC) {
   if (!varies(S, Eliminate, LI))
     return S;
   auto Recurse = [&](const SCEV *X, bool M) {
-    return boundOver(X, M, Eliminate, LI, SE, Why);
+    return boundOver(X, M, Eliminate, LI, SE, Why, KnownL, KnownBTC);
   };
   switch (S->getSCEVType()) {
   case scAddRecExpr: {
@@ -70,7 +71,7 @@ const SCEV *boundOver(const SCEV *S, bool Max, const LoopPredicate &Eliminate,
       const SCEV *B = Recurse(AR->getStart(), Max);
       return B ? SE.getAddRecExpr(B, Step, M, SCEV::FlagAnyWrap) : nullptr;
     }
-    const SCEV *BTC = SE.getBackedgeTakenCount(M);
+    const SCEV *BTC = M == KnownL ? KnownBTC : SE.getBackedgeTakenCount(M);
     if (isa<SCEVCouldNotCompute>(BTC)) {
       Why = "an inner loop whose trip count is not known";
       return nullptr;

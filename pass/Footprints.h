@@ -29,10 +29,14 @@ using LoopPredicate = std::function<bool(const llvm::Loop *)>;
 /// Bounds \p S from below (\p Max false) or above over the iterations of
 /// every loop for which \p Eliminate returns true. Null when it cannot;
 /// \p Why then says why.
+/// \p KnownL / \p KnownBTC: a loop whose backedge-taken count is known
+/// otherwise (predicated) and the count to use for it.
 const llvm::SCEV *boundOver(const llvm::SCEV *S, bool Max,
                             const LoopPredicate &Eliminate,
                             const llvm::LoopInfo &LI,
-                            llvm::ScalarEvolution &SE, std::string &Why);
+                            llvm::ScalarEvolution &SE, std::string &Why,
+                            const llvm::Loop *KnownL = nullptr,
+                            const llvm::SCEV *KnownBTC = nullptr);
 
 /// Rewrites zext/sext of affine recurrences of \p L and its inner loops into
 /// recurrences of the wide type; \p Conds gets the run-time conditions

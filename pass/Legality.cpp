@@ -109,15 +109,35 @@ Reason Legality::structure() {
                   "not rotate it)",
                   Exiting[0]->getTerminator());
   const SCEV *BTC = SE.getBackedgeTakenCount(&L);
+  if (isa<SCEVCouldNotCompute>(BTC)) {
+    // Often computable if the counter does not wrap: check that at run
+    // time (as LoopVersioning does).
+    PredicatedScalarEvolution PSE(SE, L);
+    BTC = PSE.getBackedgeTakenCount();
+    if (!isa<SCEVCouldNotCompute>(BTC))
+      for (const SCEVPredicate *P :
+           cast<SCEVUnionPredicate>(PSE.getPredicate()).getPredicates())
+        R.TripPreds.push_back(P);
+  }
   if (isa<SCEVCouldNotCompute>(BTC))
     return reject(K::NoTripCount,
                   "the number of iterations cannot be computed when the loop "
                   "starts",
                   Latch->getTerminator());
   Type *I64 = Type::getInt64Ty(L.getHeader()->getContext());
-  if (BTC->getType()->getIntegerBitWidth() > 64)
-    return reject(K::NoTripCount, "the loop counter is wider than 64 bits",
-                  Latch->getTerminator());
+  if (BTC->getType()->getIntegerBitWidth() > 64) {
+    // A wide count (from a predicated analysis): fine when it fits in 62
+    // bits, which is checked at run time if it cannot be proven.
+    if (BTC->getType()->getIntegerBitWidth() > 128)
+      return reject(K::NoTripCount, "the loop counter is wider than 64 bits",
+                    Latch->getTerminator());
+    if (SE.getUnsignedRangeMax(BTC).getActiveBits() > 62)
+      R.Conds.push_back(
+          {SE.getMinusSCEV(SE.getConstant(BTC->getType(), 1ull << 62), BTC),
+           "the number of iterations fits in 62 bits"});
+    BTC = SE.getTruncateExpr(BTC, I64);
+  }
+  R.BTC = BTC;
   R.TripCount = SE.getTripCountFromExitCount(BTC, I64, &L);
   return nullptr;
 }
@@ -161,8 +181,9 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
     LoopPredicate InL = [&](const Loop *M) { return L.contains(M); };
     auto Hull = [&](const SCEV *B, const SCEV *E) {
       std::string Ignored;
-      A.HullLo = boundOver(B, false, InL, C.LI, SE, Ignored);
-      A.HullHi = A.HullLo ? boundOver(E, true, InL, C.LI, SE, Ignored) : nullptr;
+      A.HullLo = boundOver(B, false, InL, C.LI, SE, Ignored, &L, R.BTC);
+      A.HullHi = A.HullLo ? boundOver(E, true, InL, C.LI, SE, Ignored, &L, R.BTC)
+                          : nullptr;
       if (!A.HullHi || !SE.isLoopInvariant(A.HullLo, &L) ||
           !SE.isLoopInvariant(A.HullHi, &L))
         A.HullLo = A.HullHi = nullptr;
@@ -571,7 +592,7 @@ bool Legality::lattice(const Access &W, const Access &A, bool &NeedsCheck) {
     return false;
   // |b| >= |a| * (TC - 1) + size, with b assumed positive when its sign is
   // not known (a run-time condition then).
-  const SCEV *BTC = SE.getBackedgeTakenCount(&L);
+  const SCEV *BTC = R.BTC;
   const SCEV *Need = SE.getAddExpr(
       SE.getMulExpr(SE.getConstant(SW->Ib->getType(), AbsJa),
                     SE.getTruncateOrZeroExtend(BTC, SW->Ib->getType())),
@@ -715,6 +736,29 @@ bool Legality::daAgrees(const Access &W, const Access &A, std::string &Why) {
     return isa<LoadInst>(I) || isa<StoreInst>(I);
   };
   if (!Simple(W.I) || !Simple(A.I))
+    return true;
+  // DependenceAnalysis treats a base pointer that changes in an outer loop
+  // (grids swapped between time steps) as unknown across all common loops,
+  // so its answer carries no information about this loop: not consulted.
+  auto OuterVariant = [&](const Access &X) {
+    struct Finder {
+      const Loop &L;
+      bool Found = false;
+      bool follow(const SCEV *S) {
+        if (auto *U = dyn_cast<SCEVUnknown>(S))
+          if (auto *I = dyn_cast<Instruction>(U->getValue()))
+            for (Loop *P = L.getParentLoop(); P && !Found; P = P->getParentLoop())
+              Found |= P->contains(I) && !L.contains(I);
+        return !Found;
+      }
+      bool isDone() const { return Found; }
+    } F{L};
+    SCEVTraversal<Finder> T(F);
+    if (X.Begin)
+      T.visitAll(X.Begin);
+    return F.Found;
+  };
+  if (OuterVariant(W) || OuterVariant(A))
     return true;
   std::unique_ptr<Dependence> D = C.DI.depends(W.I, A.I, true);
   if (!D)

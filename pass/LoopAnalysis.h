@@ -28,6 +28,7 @@ class Loop;
 class LoopInfo;
 class ScalarEvolution;
 class SCEV;
+class SCEVPredicate;
 class TargetLibraryInfo;
 class Function;
 } // namespace llvm
@@ -86,6 +87,10 @@ struct LoopResult {
   llvm::Loop *L = nullptr;
   Reason Rejected; // null: parallel
   const llvm::SCEV *TripCount = nullptr;
+  const llvm::SCEV *BTC = nullptr; // backedge-taken count
+  /// Predicates (no wrap of an induction) under which TripCount is right,
+  /// checked at run time; owned by ScalarEvolution.
+  std::vector<const llvm::SCEVPredicate *> TripPreds;
   std::vector<Induction> Inductions;
   std::vector<Fold> Folds;
   llvm::SmallPtrSet<llvm::Value *, 4> Privates; // allocas, malloc results

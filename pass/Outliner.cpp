@@ -459,6 +459,10 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
                                  "pydron.disjoint");
     Ok = B.CreateAnd(Ok, Disjoint);
   }
+  for (const SCEVPredicate *P : R.TripPreds) {
+    Value *Broken = Exp.expandCodeForPredicate(P, At);
+    Ok = B.CreateAnd(Ok, B.CreateNot(Broken), "pydron.nowrap");
+  }
   for (const RuntimeCond &Cond : R.Conds) {
     Value *V = Exp.expandCodeFor(Cond.Value, Cond.Value->getType(), At);
     Ok = B.CreateAnd(Ok, B.CreateICmpSGE(V, ConstantInt::get(V->getType(), 0)),
