@@ -498,7 +498,10 @@ Reason Legality::phis() {
       IndPhis.insert(&Phi);
     }
   }
-  return findFolds(L, C, IndPhis, R.Folds);
+  std::vector<std::pair<PHINode *, std::string>> Others;
+  if (Reason Why = findFolds(L, C, IndPhis, R.Folds, Others))
+    return Why;
+  return findChain(L, C, IndPhis, R.Folds, Others, R.InOrder);
 }
 
 Reason Legality::liveOuts() {
@@ -511,6 +514,8 @@ Reason Legality::liveOuts() {
     bool Ok = false;
     for (const Fold &F : R.Folds)
       Ok |= F.Update == V;
+    for (Value *U : R.InOrder.Updates)
+      Ok |= U == V;
     // Values SCEV can compute from the trip count (inductions and
     // expressions of them) are rebuilt after the parallel loop.
     if (!Ok && SE.isSCEVable(V->getType())) {

@@ -70,6 +70,18 @@ struct Fold {
   bool Reassoc = false; // a float fold: fixed chunks
 };
 
+/// Values carried across iterations that are applied in iteration order:
+/// the chunks compute and store the per-iteration inputs (Values), a chain
+/// function replays the update instructions (Insts, in program order) on one
+/// thread.
+struct Chain {
+  std::vector<llvm::PHINode *> Phis;      // carried values (state)
+  std::vector<llvm::Value *> Updates;     // their latch values
+  std::vector<llvm::Instruction *> Insts; // the update instructions, in order
+  std::vector<llvm::Value *> Values;      // per-iteration inputs, from chunks
+  bool empty() const { return Phis.empty(); }
+};
+
 /// [Begin, End) of two accesses that must not overlap at run time.
 struct OverlapCheck {
   const llvm::SCEV *BeginA, *EndA, *BeginB, *EndB;
@@ -93,6 +105,7 @@ struct LoopResult {
   std::vector<const llvm::SCEVPredicate *> TripPreds;
   std::vector<Induction> Inductions;
   std::vector<Fold> Folds;
+  Chain InOrder;
   llvm::SmallPtrSet<llvm::Value *, 4> Privates; // allocas, malloc results
   std::vector<Access> Accesses;
   std::vector<OverlapCheck> Checks;
@@ -123,7 +136,17 @@ LoopResult analyzeLoop(llvm::Loop &L, AnalysisContext &Ctx);
 /// inductions. Returns a reason when one of them cannot be folded.
 Reason findFolds(llvm::Loop &L, AnalysisContext &Ctx,
                  const llvm::SmallPtrSetImpl<llvm::PHINode *> &Inductions,
-                 std::vector<Fold> &Folds);
+                 std::vector<Fold> &Folds,
+                 std::vector<std::pair<llvm::PHINode *, std::string>> &Others);
+
+/// Puts the carried values that cannot be folded (\p Others) into an
+/// in-order chain, moving folds into it where the chain needs their running
+/// value. Returns why not when it cannot.
+Reason findChain(llvm::Loop &L, AnalysisContext &Ctx,
+                 const llvm::SmallPtrSetImpl<llvm::PHINode *> &Inductions,
+                 std::vector<Fold> &Folds,
+                 const std::vector<std::pair<llvm::PHINode *, std::string>> &Others,
+                 Chain &Out);
 
 /// Footprint of the bytes [Begin, End) that \p Ptr touches in one iteration
 /// of \p L, End being Begin + \p Size for the highest address. Returns false

@@ -85,6 +85,10 @@ struct SourcePlace {
 
 SourcePlace placeOf(Loop &L) {
   SourcePlace P;
+  // Without debug locations, at least the file.
+  P.File = sys::path::filename(
+               L.getHeader()->getModule()->getSourceFileName())
+               .str();
   DebugLoc DL = L.getStartLoc();
   if (DL) {
     P.File = DL->getFilename().str();
@@ -184,6 +188,11 @@ private:
   void collectInputs();
   BasicBlock *SeqPreheader = nullptr;
   Function *buildChunk();
+  Function *buildChain();
+  Function *ChainFn = nullptr;
+  uint64_t valuesOffset() const { return (R.Folds.size() * FoldSlotBytes + 15) & ~15ull; }
+  uint64_t valueSize() const { return 8 * R.InOrder.Values.size(); }
+  uint64_t stateOffset() const { return R.Folds.size() * FoldSlotBytes; }
   Constant *buildDescriptor();
   bool replaceLoop(Constant *Desc, std::string &Why);
 };
@@ -348,6 +357,30 @@ Function *Outliner::buildChunk() {
   NewTerm->setDebugLoc(OldTerm->getDebugLoc());
   OldTerm->eraseFromParent();
 
+  // In-order chain: store what the chain reads, per iteration, and leave
+  // the chain itself to the chain function.
+  if (!R.InOrder.empty()) {
+    IRBuilder<> SB(Latch->getTerminator());
+    Value *Base = SB.CreateConstGEP1_64(SB.getInt8Ty(), Partial,
+                                        valuesOffset());
+    Value *Row = SB.CreateMul(SB.CreateSub(Ctr, Lo),
+                              ConstantInt::get(I64, valueSize()));
+    for (unsigned K = 0; K < R.InOrder.Values.size(); ++K) {
+      Value *Slot = SB.CreateGEP(SB.getInt8Ty(), Base,
+                                 SB.CreateAdd(Row, ConstantInt::get(I64, 8 * K)));
+      SB.CreateStore(VMap[R.InOrder.Values[K]], Slot);
+    }
+    SmallVector<Instruction *, 16> Dead;
+    for (PHINode *P : R.InOrder.Phis)
+      Dead.push_back(cast<Instruction>(VMap[P]));
+    for (Instruction *I : R.InOrder.Insts)
+      Dead.push_back(cast<Instruction>(VMap[I]));
+    for (Instruction *I : Dead)
+      I->replaceAllUsesWith(PoisonValue::get(I->getType()));
+    for (Instruction *I : Dead)
+      I->eraseFromParent();
+  }
+
   // Store the partials.
   IRBuilder<> DB(Done);
   for (unsigned K = 0; K < R.Folds.size(); ++K) {
@@ -355,6 +388,83 @@ Function *Outliner::buildChunk() {
     DB.CreateStore(VMap[R.Folds[K].Update], Slot);
   }
   DB.CreateRetVoid();
+  fixDebugInfo(F, *Ch);
+  return Ch;
+}
+
+Function *Outliner::buildChain() {
+  Type *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
+  auto *FT = FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr, Ptr},
+                               false);
+  Function *Ch = Function::Create(FT, GlobalValue::InternalLinkage,
+                                  F.getName() + ".pydron.chain." + Twine(Tag), M);
+  for (Attribute A : F.getAttributes().getFnAttrs())
+    Ch->addFnAttr(A);
+  for (auto Kind : {Attribute::NoInline, Attribute::OptimizeNone,
+                    Attribute::Memory, Attribute::AlwaysInline})
+    Ch->removeFnAttr(Kind);
+  for (StringRef A : {"pydron-schedule", "pydron-functional"})
+    Ch->removeFnAttr(A);
+  Ch->addFnAttr("pydron-chunk");
+  Ch->addFnAttr(Attribute::NoUnwind);
+  Argument *Lo = Ch->getArg(0), *Hi = Ch->getArg(1), *Env = Ch->getArg(2),
+           *Values = Ch->getArg(3), *State = Ch->getArg(4);
+  BasicBlock *Entry = BasicBlock::Create(C, "entry", Ch);
+  BasicBlock *Body = BasicBlock::Create(C, "chain", Ch);
+  BasicBlock *Exit = BasicBlock::Create(C, "chain.done", Ch);
+  IRBuilder<> B(Entry);
+  ValueToValueMapTy VMap;
+  for (unsigned K = 0; K < Inputs.size(); ++K)
+    VMap[Inputs[K]] = B.CreateLoad(Inputs[K]->getType(),
+                                   B.CreateStructGEP(EnvTy, Env, K));
+  std::vector<Value *> Init;
+  for (unsigned K = 0; K < R.InOrder.Phis.size(); ++K)
+    Init.push_back(B.CreateLoad(R.InOrder.Phis[K]->getType(),
+                                B.CreateConstGEP1_64(B.getInt8Ty(), State, 8 * K)));
+  B.CreateBr(Body);
+
+  IRBuilder<> LB(Body);
+  PHINode *Ctr = LB.CreatePHI(I64, 2, "k");
+  Ctr->addIncoming(Lo, Entry);
+  std::vector<PHINode *> Phis;
+  for (unsigned K = 0; K < R.InOrder.Phis.size(); ++K) {
+    PHINode *P = LB.CreatePHI(R.InOrder.Phis[K]->getType(), 2);
+    P->addIncoming(Init[K], Entry);
+    VMap[R.InOrder.Phis[K]] = P;
+    Phis.push_back(P);
+  }
+  Value *Row = LB.CreateMul(LB.CreateSub(Ctr, Lo),
+                            ConstantInt::get(I64, valueSize()));
+  for (unsigned K = 0; K < R.InOrder.Values.size(); ++K) {
+    Value *V = R.InOrder.Values[K];
+    Value *Slot = LB.CreateGEP(LB.getInt8Ty(), Values,
+                               LB.CreateAdd(Row, ConstantInt::get(I64, 8 * K)));
+    VMap[V] = LB.CreateLoad(V->getType(), Slot);
+  }
+  for (Instruction *I : R.InOrder.Insts) {
+    Instruction *Copy = I->clone();
+    Copy->insertInto(Body, Body->end());
+    RemapInstruction(Copy, VMap, RF_NoModuleLevelChanges | RF_IgnoreMissingLocals);
+    VMap[I] = Copy;
+  }
+  LB.SetInsertPoint(Body);
+  Value *Next = LB.CreateAdd(Ctr, ConstantInt::get(I64, 1), "k.next", true, true);
+  Ctr->addIncoming(Next, Body);
+  std::vector<Value *> Final;
+  for (unsigned K = 0; K < Phis.size(); ++K) {
+    Value *U = R.InOrder.Updates[K];
+    Value *Mapped = VMap.count(U) ? static_cast<Value *>(VMap[U]) : U;
+    Phis[K]->addIncoming(Mapped, Body);
+    Final.push_back(Mapped);
+  }
+  LB.CreateCondBr(LB.CreateICmpNE(Next, Hi), Body, Exit);
+  IRBuilder<> XB(Exit);
+  for (unsigned K = 0; K < Final.size(); ++K) {
+    PHINode *Out = XB.CreatePHI(Final[K]->getType(), 1);
+    Out->addIncoming(Final[K], Body);
+    XB.CreateStore(Out, XB.CreateConstGEP1_64(XB.getInt8Ty(), State, 8 * K));
+  }
+  XB.CreateRetVoid();
   fixDebugInfo(F, *Ch);
   return Ch;
 }
@@ -412,9 +522,10 @@ Constant *Outliner::buildDescriptor() {
       ConstantInt::get(I32, 0),
       ConstantInt::get(I32, 0),
       ConstantInt::get(I64, R.Cost),
-      ConstantPointerNull::get(Ptr), // chain: none yet
-      ConstantInt::get(I32, 0),
-      ConstantInt::get(I32, 0)};
+      ChainFn ? static_cast<Constant *>(ChainFn)
+              : static_cast<Constant *>(ConstantPointerNull::get(Ptr)),
+      ConstantInt::get(I32, valueSize()),
+      ConstantInt::get(I32, 8 * R.InOrder.Phis.size())};
   auto *GV = new GlobalVariable(M, DescTy, true, GlobalValue::PrivateLinkage,
                                 ConstantStruct::get(DescTy, Fields),
                                 "pydron.loop." + Twine(Tag));
@@ -484,13 +595,16 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     Fields.push_back(V->getType());
   EnvTy = StructType::get(C, Fields);
   Chunk = buildChunk();
+  if (!R.InOrder.empty())
+    ChainFn = buildChain();
   Desc = buildDescriptor();
 
   IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
   AllocaInst *Env = EB.CreateAlloca(EnvTy, nullptr, "pydron.env");
   AllocaInst *Result = EB.CreateAlloca(
-      ArrayType::get(I64, std::max<size_t>(1, R.Folds.size())), nullptr,
-      "pydron.result");
+      ArrayType::get(I64, std::max<size_t>(1, R.Folds.size() +
+                                                  R.InOrder.Phis.size())),
+      nullptr, "pydron.result");
 
   IRBuilder<> DB(Dispatch);
   for (unsigned K = 0; K < Inputs.size(); ++K)
@@ -500,6 +614,10 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
   for (unsigned K = 0; K < R.Folds.size(); ++K)
     DB.CreateStore(R.Folds[K].Phi->getIncomingValueForBlock(Seq),
                    DB.CreateConstGEP1_64(DB.getInt8Ty(), Result, K * FoldSlotBytes));
+  for (unsigned K = 0; K < R.InOrder.Phis.size(); ++K)
+    DB.CreateStore(R.InOrder.Phis[K]->getIncomingValueForBlock(Seq),
+                   DB.CreateConstGEP1_64(DB.getInt8Ty(), Result,
+                                         stateOffset() + 8 * K));
   FunctionCallee PF = M.getOrInsertFunction(
       "pydron_parallel_for", FunctionType::get(I32, {Ptr, I64, Ptr, Ptr}, false));
   Value *Ran = DB.CreateCall(PF, {Desc, TC, Env, Result}, "pydron.ran");
@@ -517,6 +635,12 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
         Out = XB.CreateLoad(V->getType(),
                             XB.CreateConstGEP1_64(XB.getInt8Ty(), Result, K * FoldSlotBytes),
                             "pydron.folded");
+    for (unsigned K = 0; K < R.InOrder.Phis.size() && !Out; ++K)
+      if (R.InOrder.Updates[K] == V)
+        Out = XB.CreateLoad(V->getType(),
+                            XB.CreateConstGEP1_64(XB.getInt8Ty(), Result,
+                                                  stateOffset() + 8 * K),
+                            "pydron.chained");
     if (!Out) {
       auto *I = dyn_cast<Instruction>(V);
       if (!I || !L.contains(I)) {

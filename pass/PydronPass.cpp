@@ -100,6 +100,10 @@ std::string describeParallel(const Verdict &V) {
   if (!R.Folds.empty())
     S += ", " + std::to_string(R.Folds.size()) + " folded value" +
          (R.Folds.size() > 1 ? "s" : "");
+  if (!R.InOrder.empty())
+    S += ", " + std::to_string(R.InOrder.Phis.size()) + " value" +
+         (R.InOrder.Phis.size() > 1 ? "s" : "") +
+         " applied in iteration order";
   if (R.Shippable)
     S += "; shippable";
   else
@@ -389,6 +393,12 @@ void Driver::print(TagState &T) {
     for (const Fold &F : R.Folds)
       O << "  fold: " << nameOf(F.Phi) << " op " << F.Op << " type " << F.Type
         << (F.Reassoc ? " reassoc" : "") << "\n";
+    for (PHINode *P : R.InOrder.Phis)
+      O << "  in order: " << nameOf(P) << "\n";
+    O << (R.InOrder.empty() ? "" : "  chain: ") ;
+    if (!R.InOrder.empty())
+      O << R.InOrder.Insts.size() << " instructions, "
+        << R.InOrder.Values.size() << " values per iteration\n";
     for (Value *P : R.Privates)
       O << "  private: " << nameOf(P) << "\n";
     for (const Access &A : R.Accesses) {

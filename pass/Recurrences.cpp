@@ -263,35 +263,28 @@ private:
 
 Reason findFolds(Loop &L, AnalysisContext &Ctx,
                  const SmallPtrSetImpl<PHINode *> &Inductions,
-                 std::vector<Fold> &Folds) {
+                 std::vector<Fold> &Folds,
+                 std::vector<std::pair<PHINode *, std::string>> &Others) {
   for (PHINode &Phi : L.getHeader()->phis()) {
     if (Inductions.count(&Phi))
       continue;
-    std::string Name = nameOf(&Phi);
     auto Ty = foldType(Phi.getType());
-    if (!Ty)
-      return reject(RejectReason::Kind::Recurrence,
-                    Name + " is carried from one iteration to the next and "
-                           "its type cannot be folded",
-                    &Phi);
+    if (!Ty) {
+      Others.push_back({&Phi, "its type cannot be folded"});
+      continue;
+    }
     Fold F;
     F.Type = *Ty;
     ChainMatcher M(L, &Phi, Inductions);
     std::string Why = M.match(F);
-    if (Why == "NEEDS-CHAIN")
-      return reject(RejectReason::Kind::NeedsChain,
-                    "floating-point " + Name +
-                        " is accumulated in order; folding partial results "
-                        "would change its rounding (allow it with "
-                        "-ffast-math or -fassociative-math, or wait for the "
-                        "in-order chain)",
-                    &Phi);
-    if (!Why.empty())
-      return reject(RejectReason::Kind::Recurrence,
-                    Name + " is carried from one iteration to the next and " +
-                        Why,
-                    dyn_cast<Instruction>(F.Update) ? dyn_cast<Instruction>(F.Update) : &Phi);
-    Folds.push_back(F);
+    if (Why.empty()) {
+      Folds.push_back(F);
+      continue;
+    }
+    Others.push_back(
+        {&Phi, Why == "NEEDS-CHAIN"
+                   ? "it is a floating-point value accumulated in order"
+                   : Why});
   }
   return nullptr;
 }
