@@ -522,12 +522,36 @@ Reason Legality::liveOuts() {
       const SCEV *S = SE.getSCEVAtScope(V, L.getParentLoop());
       Ok = !isa<SCEVCouldNotCompute>(S) && SE.isLoopInvariant(S, &L);
     }
-    if (!Ok)
-      return reject(K::LiveOut,
-                    "value " + nameOf(V) +
-                        " computed in the loop is used after it (only "
-                        "counters and folded results can be)",
-                    I);
+    if (!Ok) {
+      // The value of the last iteration: each chunk keeps its own last, the
+      // runtime keeps the last chunk's.
+      const DataLayout &DL = I->getModule()->getDataLayout();
+      Type *T = V->getType();
+      uint64_t Size = DL.getTypeStoreSize(T);
+      bool Dominates = C.DT.dominates(I->getParent(), L.getLoopLatch());
+      if (!Dominates || Size > 8 || T->isVectorTy() || T->isStructTy() ||
+          T->isArrayTy())
+        return reject(K::LiveOut,
+                      "value " + nameOf(V) +
+                          " computed in the loop is used after it, and it "
+                          "is not computed in every iteration or does not "
+                          "fit in 8 bytes",
+                      I);
+      Fold F;
+      F.Update = V;
+      F.Op = PYDRON_FOLD_LAST;
+      F.Type = T->isFloatTy()    ? PYDRON_TYPE_F32
+               : T->isDoubleTy() ? PYDRON_TYPE_F64
+               : Size == 8       ? PYDRON_TYPE_I64
+               : Size == 4       ? PYDRON_TYPE_I32
+               : Size == 2       ? PYDRON_TYPE_I16
+                                 : PYDRON_TYPE_I8;
+      bool Known = false;
+      for (const Fold &G : R.Folds)
+        Known |= G.Update == V;
+      if (!Known)
+        R.Folds.push_back(F);
+    }
   }
   return nullptr;
 }

@@ -335,6 +335,8 @@ Function *Outliner::buildChunk() {
   }
   // Folded values start from the partial buffer.
   for (unsigned K = 0; K < R.Folds.size(); ++K) {
+    if (!R.Folds[K].Phi)
+      continue; // the last value: nothing carried in
     auto *Phi = cast<PHINode>(VMap[R.Folds[K].Phi]);
     Value *Slot = B.CreateConstGEP1_64(B.getInt8Ty(), Partial, K * FoldSlotBytes);
     Phi->setIncomingValueForBlock(Entry, B.CreateLoad(Phi->getType(), Slot, "fold.start"));
@@ -612,7 +614,8 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
   for (unsigned K = 0; K < StepVals.size(); ++K)
     DB.CreateStore(StepVals[K], DB.CreateStructGEP(EnvTy, Env, Inputs.size() + K));
   for (unsigned K = 0; K < R.Folds.size(); ++K)
-    DB.CreateStore(R.Folds[K].Phi->getIncomingValueForBlock(Seq),
+    if (R.Folds[K].Phi)
+      DB.CreateStore(R.Folds[K].Phi->getIncomingValueForBlock(Seq),
                    DB.CreateConstGEP1_64(DB.getInt8Ty(), Result, K * FoldSlotBytes));
   for (unsigned K = 0; K < R.InOrder.Phis.size(); ++K)
     DB.CreateStore(R.InOrder.Phis[K]->getIncomingValueForBlock(Seq),

@@ -97,9 +97,16 @@ std::string describeParallel(const Verdict &V) {
   std::string Calls = joinNames(R.PureCalls);
   if (!Calls.empty())
     S += " (calls " + Calls + ")";
-  if (!R.Folds.empty())
-    S += ", " + std::to_string(R.Folds.size()) + " folded value" +
-         (R.Folds.size() > 1 ? "s" : "");
+  size_t Last = 0;
+  for (const Fold &F : R.Folds)
+    Last += F.Op == PYDRON_FOLD_LAST;
+  size_t Folded = R.Folds.size() - Last;
+  if (Folded)
+    S += ", " + std::to_string(Folded) + " folded value" +
+         (Folded > 1 ? "s" : "");
+  if (Last)
+    S += ", " + std::to_string(Last) + " value" + (Last > 1 ? "s" : "") +
+         " of the last iteration kept";
   if (!R.InOrder.empty())
     S += ", " + std::to_string(R.InOrder.Phis.size()) + " value" +
          (R.InOrder.Phis.size() > 1 ? "s" : "") +

@@ -68,6 +68,9 @@ enum pydron_fold_op {
   PYDRON_FOLD_SEL_GE = 11,
   PYDRON_FOLD_SEL_LT = 12,
   PYDRON_FOLD_SEL_LE = 13,
+  /* acc = p: the value computed in the loop's last iteration (a live-out
+   * that is not a recurrence). Any type of the given size. */
+  PYDRON_FOLD_LAST = 14,
 };
 
 enum pydron_fold_type {

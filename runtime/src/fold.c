@@ -38,6 +38,8 @@ static int op_valid_for(unsigned op, unsigned type) {
   case PYDRON_FOLD_SEL_GT: case PYDRON_FOLD_SEL_GE:
   case PYDRON_FOLD_SEL_LT: case PYDRON_FOLD_SEL_LE:
     return is_float(type);
+  case PYDRON_FOLD_LAST:
+    return 1;
   default:
     return 0;
   }
@@ -186,6 +188,13 @@ void pydron_fold_combine(const struct pydron_loop *loop, void *acc,
   const unsigned char *b = p;
   for (uint32_t i = 0; i < loop->num_folds; i++) {
     const struct pydron_fold *f = &loop->folds[i];
+    if (f->op == PYDRON_FOLD_LAST) { /* the later chunk's value wins */
+      unsigned size = f->type == PYDRON_TYPE_F32   ? 4
+                      : f->type == PYDRON_TYPE_F64 ? 8
+                                                   : type_size(f->type);
+      memcpy(a + f->offset, b + f->offset, size);
+      continue;
+    }
     if (f->type == PYDRON_TYPE_F32) {
       float x, y;
       memcpy(&x, a + f->offset, sizeof x);
