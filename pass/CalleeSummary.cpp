@@ -184,6 +184,91 @@ static void unknown(Extent &E, std::string Why) {
     E.Why = std::move(Why);
 }
 
+/// Rebuilds \p E over \p F's own parameters.
+static const SCEV *inCallee(const Expr &E, Function &F, ScalarEvolution &SE) {
+  Type *Ty = IntegerType::get(F.getContext(), E.Bits);
+  SmallVector<const SCEV *, 4> Ops;
+  for (const Expr &Op : E.Ops) {
+    const SCEV *S = inCallee(Op, F, SE);
+    if (!S)
+      return nullptr;
+    Ops.push_back(S);
+  }
+  switch (E.K) {
+  case Expr::Const: return SE.getConstant(Ty, E.Value, true);
+  case Expr::Param: return SE.getSCEV(F.getArg(E.Value));
+  case Expr::Add: return SE.getAddExpr(Ops);
+  case Expr::Mul: return SE.getMulExpr(Ops);
+  case Expr::SExt: return SE.getSignExtendExpr(Ops[0], Ty);
+  case Expr::ZExt: return SE.getZeroExtendExpr(Ops[0], Ty);
+  case Expr::Trunc: return SE.getTruncateExpr(Ops[0], Ty);
+  case Expr::SMax: return SE.getSMaxExpr(Ops);
+  case Expr::UMax: return SE.getUMaxExpr(Ops);
+  case Expr::SMin: return SE.getSMinExpr(Ops);
+  case Expr::UMin: return SE.getUMinExpr(Ops);
+  }
+  return nullptr;
+}
+
+/// Evaluates \p E with every integer parameter equal to \p V.
+static std::optional<int64_t> evaluate(const Expr &E, int64_t V) {
+  std::vector<int64_t> Ops;
+  for (const Expr &Op : E.Ops) {
+    auto X = evaluate(Op, V);
+    if (!X)
+      return std::nullopt;
+    Ops.push_back(*X);
+  }
+  auto Wrap = [&](int64_t X) -> int64_t {
+    if (E.Bits >= 64)
+      return X;
+    uint64_t Mask = (1ull << E.Bits) - 1;
+    uint64_t U = uint64_t(X) & Mask;
+    return (U >> (E.Bits - 1)) ? int64_t(U | ~Mask) : int64_t(U);
+  };
+  switch (E.K) {
+  case Expr::Const: return E.Value;
+  case Expr::Param: return Wrap(V);
+  case Expr::Add: { int64_t S = 0; for (int64_t X : Ops) S += X; return Wrap(S); }
+  case Expr::Mul: { int64_t P = 1; for (int64_t X : Ops) P *= X; return Wrap(P); }
+  case Expr::SExt: return Ops[0];
+  case Expr::ZExt: {
+    unsigned B = E.Ops[0].Bits;
+    return B >= 64 ? Ops[0] : int64_t(uint64_t(Ops[0]) & ((1ull << B) - 1));
+  }
+  case Expr::Trunc: return Wrap(Ops[0]);
+  case Expr::SMax: return *std::max_element(Ops.begin(), Ops.end());
+  case Expr::SMin: return *std::min_element(Ops.begin(), Ops.end());
+  case Expr::UMax: return int64_t(uint64_t(*std::max_element(Ops.begin(), Ops.end(), [](int64_t A, int64_t B) { return uint64_t(A) < uint64_t(B); })));
+  case Expr::UMin: return int64_t(uint64_t(*std::min_element(Ops.begin(), Ops.end(), [](int64_t A, int64_t B) { return uint64_t(A) < uint64_t(B); })));
+  }
+  return std::nullopt;
+}
+
+void CalleeSummaries::checkDeclaredWrite(Function &F, unsigned P,
+                                         const Extent &Computed,
+                                         const Expr &DeclaredHi) const {
+  // Try sizes a caller would pass: every integer parameter 1, 3, 100.
+  for (int64_t V : {1, 3, 100}) {
+    auto Lo = evaluate(Computed.Lo, V), Hi = evaluate(Computed.Hi, V);
+    auto Decl = evaluate(DeclaredHi, V);
+    if (!Lo || !Hi || !Decl)
+      return;
+    if (*Lo < 0 || *Hi > *Decl) {
+      Warnings.push_back(
+          {&F, "functional function '" + F.getName().str() +
+                   "' writes through parameter #" + std::to_string(P + 1) +
+                   " outside the footprint its PYDRON_WRITES declares (with " +
+                   "its integer parameters equal to " + std::to_string(V) +
+                   " it writes bytes [" + std::to_string(*Lo) + ", " +
+                   std::to_string(*Hi) + "), declared [0, " +
+                   std::to_string(*Decl) +
+                   ")); the plugin uses the larger footprint"});
+      return;
+    }
+  }
+}
+
 Summary CalleeSummaries::compute(Function &F) const {
   Summary S;
   S.Params.resize(F.arg_size());
@@ -333,21 +418,34 @@ Summary CalleeSummaries::compute(Function &F) const {
     }
   }
 
-  // Declared extents replace the computed ones; a declaration has nothing
-  // else.
+  // Declared extents: all there is for a declaration. For a definition
+  // whose own extent is known too, the hull of both (so a wrong declaration
+  // cannot make a footprint too small), with a warning when the definition
+  // provably writes outside what it declares.
   for (unsigned P = 0; P < F.arg_size(); ++P) {
     if (!F.getArg(P)->getType()->isPointerTy())
       continue;
     ParamSummary &PS = S.Params[P];
     for (bool W : {false, true}) {
-      if (const DeclaredExtent *D = DeclaredFor(P, W)) {
-        Extent &E = W ? PS.Write : PS.Read;
-        (W ? PS.Writes : PS.Reads) = true;
-        E = Extent();
-        E.Known = true;
+      const DeclaredExtent *D = DeclaredFor(P, W);
+      if (!D)
+        continue;
+      Extent &E = W ? PS.Write : PS.Read;
+      bool Touched = W ? PS.Writes : PS.Reads;
+      Expr DeclHi = exprOfDeclared(*D, F);
+      if (Touched && E.Known && !F.isDeclaration()) {
+        if (W)
+          checkDeclaredWrite(F, P, E, DeclHi);
+        Expr Zero;
+        widen(E, Zero, DeclHi);
         E.Declared = true;
-        E.Hi = exprOfDeclared(*D, F);
+        continue;
       }
+      (W ? PS.Writes : PS.Reads) = true;
+      E = Extent();
+      E.Known = true;
+      E.Declared = true;
+      E.Hi = DeclHi;
     }
     if (F.isDeclaration()) {
       bool ReadOnly = F.getArg(P)->onlyReadsMemory();

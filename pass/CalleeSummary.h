@@ -81,6 +81,8 @@ private:
   mutable llvm::DenseMap<const llvm::Function *, std::unique_ptr<Summary>> Map;
   mutable llvm::DenseMap<const llvm::Function *, bool> InProgress;
   Summary compute(llvm::Function &F) const;
+  void checkDeclaredWrite(llvm::Function &F, unsigned P, const Extent &Computed,
+                          const Expr &DeclaredHi) const;
 };
 
 /// Rebuilds \p E at call site \p CB as a SCEV of the caller.
