@@ -45,6 +45,7 @@ config.substitutions.append(("%clang", clang))
 config.substitutions.append(("%opt", opt))
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%src_root", config.pydron_src_root))
+config.substitutions.append(("%{obj_root}", config.pydron_obj_root))
 config.substitutions.append(("%e2e", "bash %s" % os.path.join(config.pydron_src_root, "test", "e2e", "lib", "e2e.sh")))
 
 if config.pydron_test_mode == "long":
