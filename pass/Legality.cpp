@@ -296,6 +296,7 @@ Reason Legality::scanCall(CallBase &CB) {
       const SCEV *B = SE.getSCEV(GV);
       addAccess(&CB, GV, B, SE.getAddExpr(B, SE.getConstant(I64, Bytes)),
                 false, "'" + Name + "' reading " + nameOf(GV));
+      R.Accesses.back().CalleeGlobal = true;
     }
     if (S.ReadsGlobals) {
       Access A;

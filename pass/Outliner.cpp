@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Outliner.h"
+#include "Footprints.h"
 #include "LoopTags.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -37,12 +38,14 @@
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/Analysis/ScalarEvolutionExpressions.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/DIBuilder.h"
 #include "llvm/IR/DebugInfo.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/ReplaceConstant.h"
 #include "llvm/Support/MD5.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
@@ -68,7 +71,8 @@ StructType *loopDescType(LLVMContext &C) {
   // Mirrors struct pydron_loop in pydron_abi.h.
   return StructType::create(C,
                             {I32, I32, Ptr, Ptr, Ptr, I32, I32, Ptr, I32, I32,
-                             I32, Ptr, Ptr, I32, I32, I64, Ptr, I32, I32},
+                             I32, Ptr, Ptr, I32, I32, I64, Ptr, I32, I32, Ptr,
+                             I32, I32, Ptr},
                             "pydron.loop");
 }
 
@@ -183,6 +187,8 @@ private:
   SetVector<Instruction *> PrivateDerived; // addresses into private objects
   std::vector<Value *> StepVals; // per induction: step (in the dispatch)
   StructType *EnvTy = nullptr;
+  unsigned NumChunkSlots = 0; // slots the chunk reads; the rest: footprints
+  unsigned NumMasterBase = 0; // slot number of the first footprint input
   Function *Chunk = nullptr;
 
   void collectInputs();
@@ -190,6 +196,18 @@ private:
   Function *buildChunk();
   Function *buildChain();
   Function *ChainFn = nullptr;
+  /// One footprint range: begin/end of iteration i are Start + Step * i
+  /// (Step null: the same for every iteration), as env slot numbers.
+  struct RangeSlots {
+    int LoStart = -1, LoStep = -1, HiStart = -1, HiStep = -1;
+    bool LoUp = true, HiUp = true, LoKnownSign = true, HiKnownSign = true;
+    bool Write = false;
+  };
+  std::vector<RangeSlots> Ranges;
+  std::vector<Value *> MasterVals; // footprint inputs, after the chunk's slots
+  Function *FootprintFn = nullptr;
+  void planFootprint(IRBuilder<> &B, SCEVExpander &Exp, Instruction *At);
+  Function *buildFootprint();
   uint64_t valuesOffset() const { return (R.Folds.size() * FoldSlotBytes + 15) & ~15ull; }
   uint64_t valueSize() const { return 8 * R.InOrder.Values.size(); }
   uint64_t stateOffset() const { return R.Folds.size() * FoldSlotBytes; }
@@ -226,6 +244,12 @@ void Outliner::collectInputs() {
       continue;
     if (isa<Argument>(Op)) {
       Inputs.insert(Op);
+      continue;
+    }
+    // Mutable globals travel in env, so that workers can rebase them.
+    if (auto *GV = dyn_cast<GlobalVariable>(Op)) {
+      if (!GV->isConstant() && !GV->isThreadLocal())
+        Inputs.insert(GV);
       continue;
     }
     auto *OI = dyn_cast<Instruction>(Op);
@@ -471,6 +495,102 @@ Function *Outliner::buildChain() {
   return Ch;
 }
 
+/// Computes, before the loop, the values the footprint function needs: for
+/// every access the start and step of its per-iteration bounds (or its
+/// whole-loop hull), kept in env slots the chunk never reads.
+void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
+                             Instruction *At) {
+  ScalarEvolution &SE = Ctx.SE;
+  Type *I64 = Type::getInt64Ty(C);
+  NumMasterBase = Inputs.size() + StepVals.size();
+  std::vector<Value *> Vals;
+  std::vector<RangeSlots> Plan;
+  auto Slot = [&](const SCEV *S) -> int {
+    if (!Exp.isSafeToExpandAt(S, At))
+      return -2;
+    Value *V = Exp.expandCodeFor(S, S->getType(), At);
+    if (V->getType()->isPointerTy())
+      V = B.CreatePtrToInt(V, I64);
+    else
+      V = B.CreateSExtOrTrunc(V, I64);
+    Vals.push_back(V);
+    return NumMasterBase + Vals.size() - 1;
+  };
+  for (const Access &A : R.Accesses) {
+    if (A.CalleeGlobal || !A.Ptr)
+      continue;
+    if (Value *Obj = getUnderlyingObject(A.Ptr, 12); Obj && R.Privates.count(Obj))
+      continue;
+    RangeSlots RS;
+    RS.Write = A.IsWrite;
+    const SCEV *LoS, *LoSt, *HiS, *HiSt;
+    if (A.Lo && affineIn(A.Lo, L, SE, LoS, LoSt) &&
+        affineIn(A.Hi, L, SE, HiS, HiSt)) {
+      RS.LoStart = Slot(LoS);
+      RS.LoStep = Slot(LoSt);
+      RS.HiStart = Slot(HiS);
+      RS.HiStep = Slot(HiSt);
+      RS.LoUp = SE.isKnownNonNegative(LoSt);
+      RS.LoKnownSign = RS.LoUp || SE.isKnownNonPositive(LoSt);
+      RS.HiUp = SE.isKnownNonNegative(HiSt);
+      RS.HiKnownSign = RS.HiUp || SE.isKnownNonPositive(HiSt);
+    } else if (A.HullLo) {
+      RS.LoStart = Slot(A.HullLo);
+      RS.HiStart = Slot(A.HullHi);
+    } else {
+      return; // not shippable after all
+    }
+    if (RS.LoStart == -2 || RS.LoStep == -2 || RS.HiStart == -2 ||
+        RS.HiStep == -2)
+      return;
+    Plan.push_back(RS);
+  }
+  MasterVals = Vals;
+  Ranges = Plan;
+}
+
+/// void fp(i64 lo, i64 hi, ptr env, ptr out): out[r] = {begin, end} of the
+/// bytes iterations [lo, hi) touch through access r. A bound affine in the
+/// iteration is extreme at lo or at hi - 1.
+Function *Outliner::buildFootprint() {
+  Type *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
+  auto *FT = FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr}, false);
+  Function *Fp = Function::Create(FT, GlobalValue::InternalLinkage,
+                                  F.getName() + ".pydron.footprint." + Twine(Tag), M);
+  Fp->addFnAttr(Attribute::NoUnwind);
+  Fp->addFnAttr("pydron-chunk");
+  Argument *Lo = Fp->getArg(0), *Hi = Fp->getArg(1), *Env = Fp->getArg(2),
+           *Out = Fp->getArg(3);
+  IRBuilder<> B(BasicBlock::Create(C, "entry", Fp));
+  Value *Last = B.CreateSub(Hi, ConstantInt::get(I64, 1));
+  auto Load = [&](int Slot) {
+    return B.CreateLoad(I64, B.CreateStructGEP(EnvTy, Env, Slot));
+  };
+  auto Bound = [&](int Start, int Step, bool Up, bool KnownSign, bool Max) {
+    Value *S = Load(Start);
+    if (Step < 0)
+      return S;
+    Value *St = Load(Step);
+    Value *AtLo = B.CreateAdd(S, B.CreateMul(St, Lo));
+    Value *AtLast = B.CreateAdd(S, B.CreateMul(St, Last));
+    if (KnownSign)
+      return (Up == Max) ? AtLast : AtLo;
+    return Max ? B.CreateSelect(B.CreateICmpUGT(AtLo, AtLast), AtLo, AtLast)
+               : B.CreateSelect(B.CreateICmpULT(AtLo, AtLast), AtLo, AtLast);
+  };
+  auto *RangeTy = StructType::get(C, {I64, I64});
+  for (unsigned K = 0; K < Ranges.size(); ++K) {
+    const RangeSlots &RS = Ranges[K];
+    Value *Begin = Bound(RS.LoStart, RS.LoStep, RS.LoUp, RS.LoKnownSign, false);
+    Value *End = Bound(RS.HiStart, RS.HiStep, RS.HiUp, RS.HiKnownSign, true);
+    Value *Cell = B.CreateGEP(RangeTy, Out, {ConstantInt::get(I64, K)});
+    B.CreateStore(Begin, B.CreateStructGEP(RangeTy, Cell, 0));
+    B.CreateStore(End, B.CreateStructGEP(RangeTy, Cell, 1));
+  }
+  B.CreateRetVoid();
+  return Fp;
+}
+
 Constant *Outliner::buildDescriptor() {
   Type *I16 = Type::getInt16Ty(C), *I32 = Type::getInt32Ty(C),
        *I64 = Type::getInt64Ty(C);
@@ -488,7 +608,7 @@ Constant *Outliner::buildDescriptor() {
   // Folds.
   auto *FoldTy = StructType::get(C, {I16, I16, I32});
   std::vector<Constant *> FoldVals;
-  uint32_t Flags = R.Shippable ? PYDRON_LOOP_SHIPPABLE : 0;
+  uint32_t Flags = FootprintFn ? PYDRON_LOOP_SHIPPABLE : 0;
   for (unsigned K = 0; K < R.Folds.size(); ++K) {
     FoldVals.push_back(ConstantStruct::get(
         FoldTy, {ConstantInt::get(I16, R.Folds[K].Op),
@@ -504,8 +624,37 @@ Constant *Outliner::buildDescriptor() {
                                ConstantArray::get(ArrTy, FoldVals),
                                "pydron.folds." + Twine(Tag));
   }
-  uint32_t Shippable = 0;
-  (void)Shippable;
+  // Env slots: what each holds, for shipping the env to workers.
+  auto *SlotTy = StructType::get(C, {I32, I16, I16});
+  const StructLayout *SL = DL.getStructLayout(EnvTy);
+  std::vector<Constant *> SlotVals;
+  for (unsigned K = 0; K < EnvTy->getNumElements(); ++K) {
+    Type *T = EnvTy->getElementType(K);
+    uint16_t Kind = K >= NumChunkSlots        ? PYDRON_SLOT_MASTER
+                    : T->isPointerTy()        ? PYDRON_SLOT_POINTER
+                                              : PYDRON_SLOT_VALUE;
+    SlotVals.push_back(ConstantStruct::get(
+        SlotTy, {ConstantInt::get(I32, SL->getElementOffset(K)),
+                 ConstantInt::get(I16, DL.getTypeStoreSize(T)),
+                 ConstantInt::get(I16, Kind)}));
+  }
+  Constant *Slots = ConstantPointerNull::get(Ptr);
+  if (!SlotVals.empty()) {
+    auto *ArrTy = ArrayType::get(SlotTy, SlotVals.size());
+    Slots = new GlobalVariable(M, ArrTy, true, GlobalValue::PrivateLinkage,
+                               ConstantArray::get(ArrTy, SlotVals),
+                               "pydron.slots." + Twine(Tag));
+  }
+  Constant *RangeKinds = ConstantPointerNull::get(Ptr);
+  if (FootprintFn) {
+    std::vector<uint8_t> Kinds;
+    for (const RangeSlots &RS : Ranges)
+      Kinds.push_back(RS.Write ? PYDRON_RANGE_WRITE : PYDRON_RANGE_READ);
+    auto *KindsInit = ConstantDataArray::get(C, Kinds);
+    RangeKinds = new GlobalVariable(M, KindsInit->getType(), true,
+                                    GlobalValue::PrivateLinkage, KindsInit,
+                                    "pydron.range.kinds." + Twine(Tag));
+  }
   StructType *DescTy = loopDescType(C);
   Constant *Fields[] = {
       ConstantInt::get(I32, PYDRON_ABI_VERSION),
@@ -520,14 +669,19 @@ Constant *Outliner::buildDescriptor() {
       ConstantInt::get(I32, R.Folds.size() * FoldSlotBytes),
       ConstantInt::get(I32, R.Folds.size()),
       Folds,
-      ConstantPointerNull::get(Ptr), // footprint function: not yet
-      ConstantInt::get(I32, 0),
+      FootprintFn ? static_cast<Constant *>(FootprintFn)
+                  : static_cast<Constant *>(ConstantPointerNull::get(Ptr)),
+      ConstantInt::get(I32, FootprintFn ? Ranges.size() : 0),
       ConstantInt::get(I32, 0),
       ConstantInt::get(I64, R.Cost),
       ChainFn ? static_cast<Constant *>(ChainFn)
               : static_cast<Constant *>(ConstantPointerNull::get(Ptr)),
       ConstantInt::get(I32, valueSize()),
-      ConstantInt::get(I32, 8 * R.InOrder.Phis.size())};
+      ConstantInt::get(I32, 8 * R.InOrder.Phis.size()),
+      RangeKinds,
+      ConstantInt::get(I32, SlotVals.size()),
+      ConstantInt::get(I32, 0),
+      Slots};
   auto *GV = new GlobalVariable(M, DescTy, true, GlobalValue::PrivateLinkage,
                                 ConstantStruct::get(DescTy, Fields),
                                 "pydron.loop." + Twine(Tag));
@@ -586,6 +740,8 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     const SCEV *Step = Ind.Desc.getStep();
     StepVals.push_back(Exp.expandCodeFor(Step, Step->getType(), At));
   }
+  if (R.Shippable)
+    planFootprint(B, Exp, At);
   B.CreateCondBr(Ok, Dispatch, Seq);
   At->eraseFromParent();
 
@@ -595,10 +751,15 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     Fields.push_back(V->getType());
   for (Value *V : StepVals)
     Fields.push_back(V->getType());
+  NumChunkSlots = Fields.size();
+  for (Value *V : MasterVals)
+    Fields.push_back(V->getType());
   EnvTy = StructType::get(C, Fields);
   Chunk = buildChunk();
   if (!R.InOrder.empty())
     ChainFn = buildChain();
+  if (!Ranges.empty())
+    FootprintFn = buildFootprint();
   Desc = buildDescriptor();
 
   IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
@@ -613,6 +774,9 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     DB.CreateStore(Inputs[K], DB.CreateStructGEP(EnvTy, Env, K));
   for (unsigned K = 0; K < StepVals.size(); ++K)
     DB.CreateStore(StepVals[K], DB.CreateStructGEP(EnvTy, Env, Inputs.size() + K));
+  for (unsigned K = 0; K < MasterVals.size(); ++K)
+    DB.CreateStore(MasterVals[K],
+                   DB.CreateStructGEP(EnvTy, Env, NumChunkSlots + K));
   for (unsigned K = 0; K < R.Folds.size(); ++K)
     if (R.Folds[K].Phi)
       DB.CreateStore(R.Folds[K].Phi->getIncomingValueForBlock(Seq),
@@ -686,6 +850,19 @@ bool Outliner::run(std::string &Why) {
       Why = "a bound or check it needs cannot be computed before the loop";
       return false;
     }
+  // Constant expressions on mutable globals (a GEP into a global array)
+  // become instructions, so that the global itself is an operand.
+  std::vector<Constant *> Globals;
+  for (BasicBlock *BB : L.blocks())
+    for (Instruction &I : *BB)
+      for (Value *Op : I.operands())
+        if (auto *CE = dyn_cast<ConstantExpr>(Op))
+          for (Value *Inner : CE->operands())
+            if (auto *GV = dyn_cast<GlobalVariable>(Inner->stripPointerCasts()))
+              if (!GV->isConstant())
+                Globals.push_back(GV);
+  if (!Globals.empty())
+    convertUsersOfConstantsToInstructions(Globals, &F);
   collectInputs();
   if (!replaceLoop(nullptr, Why))
     return false;

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define PYDRON_ABI_VERSION 2u
+#define PYDRON_ABI_VERSION 3u
 
 /* Runs iterations [lo, hi) of the normalized loop (0 .. trip_count-1).
  * `env` holds the loop invariants. `partial` is the chunk's own buffer of
@@ -45,7 +45,9 @@ struct pydron_range {
 };
 
 /* Fills out[0 .. loop->num_ranges-1] with the bytes iterations [lo, hi)
- * read and write (see pydron_loop.range_kinds). Not generated yet: NULL. */
+ * may read or write, one range per access of the loop (loop->range_kinds
+ * says which): a superset of what the chunk touches. Runs on the master
+ * only, with the master's env. */
 typedef void (*pydron_footprint_fn)(int64_t lo, int64_t hi, const void *env,
                                     struct pydron_range *out);
 
@@ -90,6 +92,27 @@ struct pydron_fold {
   uint32_t offset; /* bytes */
 };
 
+/* What a footprint range is. */
+enum pydron_range_kind {
+  PYDRON_RANGE_READ = 1,  /* only read by the chunk */
+  PYDRON_RANGE_WRITE = 2, /* read and written: shipped in, changed bytes back */
+};
+
+/* What an env slot holds, for shipping the env to another process. */
+enum pydron_slot_kind {
+  PYDRON_SLOT_VALUE = 1,   /* plain data: copied as is */
+  PYDRON_SLOT_POINTER = 2, /* an address the chunk uses: rebased on workers
+                              into the shipped copy of the range holding it */
+  PYDRON_SLOT_MASTER = 3,  /* used only by the footprint function, on the
+                              master */
+};
+
+struct pydron_env_slot {
+  uint32_t offset; /* bytes into env */
+  uint16_t size;   /* bytes */
+  uint16_t kind;   /* enum pydron_slot_kind */
+};
+
 enum pydron_loop_flags {
   /* Footprints known for every access: may be shipped to remote workers. */
   PYDRON_LOOP_SHIPPABLE = 1u << 0,
@@ -121,6 +144,10 @@ struct pydron_loop {
   pydron_chain_fn chain; /* NULL: no in-order chain */
   uint32_t value_size;   /* bytes per iteration stored for the chain */
   uint32_t state_size;   /* bytes of chain state in `result` */
+  const uint8_t *range_kinds;           /* num_ranges entries */
+  uint32_t num_slots;                   /* entries of `slots` */
+  uint32_t reserved2;
+  const struct pydron_env_slot *slots;  /* every slot of env */
 };
 
 /* The chunk's buffer (`partial`) holds the folds' partials (partial_size
