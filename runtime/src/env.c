@@ -14,6 +14,7 @@
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 static int env_disabled;
 static int env_workers;
+static int env_tiny_chunks;
 
 static void env_usage_error(const char *name, const char *value,
                             const char *what) {
@@ -29,6 +30,16 @@ static void env_load(void) {
       env_disabled = 1;
     else if (strcmp(v, "0") != 0)
       env_usage_error("PYDRON_DISABLE", v, "must be 0 or 1");
+  }
+
+  /* Testing: parallelize every loop of two or more iterations, in chunks
+   * of one iteration (the most parallel schedule there is). */
+  v = getenv("PYDRON_TINY_CHUNKS");
+  if (v && *v) {
+    if (strcmp(v, "1") == 0)
+      env_tiny_chunks = 1;
+    else if (strcmp(v, "0") != 0)
+      env_usage_error("PYDRON_TINY_CHUNKS", v, "must be 0 or 1");
   }
 
   v = getenv("PYDRON_WORKERS");
@@ -52,6 +63,11 @@ static void env_load(void) {
 int pydron_env_disabled(void) {
   pthread_once(&env_once, env_load);
   return env_disabled;
+}
+
+int pydron_env_tiny_chunks(void) {
+  pthread_once(&env_once, env_load);
+  return env_tiny_chunks;
 }
 
 int pydron_env_workers(void) {

@@ -17,4 +17,8 @@ int pydron_env_disabled(void);
  * status 2. */
 int pydron_env_workers(void);
 
+/* PYDRON_TINY_CHUNKS=1 (testing): no loop is too small, chunks are as small
+ * as the schedule allows. */
+int pydron_env_tiny_chunks(void);
+
 #endif /* PYDRON_ENV_H */

@@ -73,6 +73,12 @@ static void reg_check(const struct pydron_module *m) {
       reg_fail_loop(m, i, loop, "loop has no chunk function");
     if (pydron_fold_validate(loop, why, sizeof why) != 0)
       reg_fail_loop(m, i, loop, why);
+    if (!loop->chain && (loop->value_size || loop->state_size)) {
+      snprintf(why, sizeof why,
+               "loop has %u-byte chain values and %u-byte chain state but no "
+               "chain function", loop->value_size, loop->state_size);
+      reg_fail_loop(m, i, loop, why);
+    }
   }
 }
 

@@ -12,8 +12,13 @@
  *
  * Fixed (loops with a reassociated float fold): chunk boundaries come from
  * the trip count and the descriptor alone, so the fold tree, and the
- * result, is the same with any thread count and any timing. */
+ * result, is the same with any thread count and any timing.
+ *
+ * Loops with an in-order chain (loop->chain) also cap every chunk at
+ * SCHED_CHAIN_VALUES_BYTES of per-iteration values (a function of
+ * value_size only, so fixed boundaries stay independent of threads). */
 #include "schedule.h"
+#include "env.h"
 
 #include <string.h>
 #include <time.h>
@@ -104,16 +109,29 @@ int pydron_sched_plan(struct pydron_sched *s, const struct pydron_loop *loop,
   s->threads = threads > 0 ? threads : 1;
   s->fixed = (loop->flags & PYDRON_LOOP_FIXED_CHUNKS) != 0;
   double static_instr = (double)n * (double)loop->cost;
+  if (loop->chain && loop->value_size)
+    s->max_chunk = loop->value_size >= SCHED_CHAIN_VALUES_BYTES
+                       ? 1
+                       : SCHED_CHAIN_VALUES_BYTES / loop->value_size;
 
+  s->tiny = pydron_env_tiny_chunks();
   if (s->fixed) {
     /* Only n and the descriptor's constants: the decision and the
      * boundaries repeat in every run and with every thread count. */
-    if (loop->cost && static_instr < SCHED_MIN_LOOP_INSTR)
+    if (loop->cost && static_instr < SCHED_MIN_LOOP_INSTR && !s->tiny)
       return 0;
     int64_t block = ceil_div(n, SCHED_FIXED_MAX_CHUNKS);
+    if (s->tiny) {
+      s->block = block;
+      s->nchunks = ceil_div(n, block);
+      s->cost = cost_lookup(loop);
+      return 1;
+    }
     if (loop->cost)
       block = clamp64(iters_for(SCHED_CHUNK_INSTR, (double)loop->cost), block,
                       n);
+    if (s->max_chunk && block > s->max_chunk)
+      block = s->max_chunk;
     s->block = block;
     s->nchunks = ceil_div(n, block);
     s->cost = cost_lookup(loop); /* learned only for reporting */
@@ -126,13 +144,15 @@ int pydron_sched_plan(struct pydron_sched *s, const struct pydron_loop *loop,
                         : 0;
   int small = ps ? (double)n * (double)ps < SCHED_MIN_LOOP_NS * 1000.0
                  : loop->cost && static_instr < SCHED_MIN_LOOP_INSTR;
-  if (small && decline_or_probe(s->cost))
+  if (small && !s->tiny && decline_or_probe(s->cost))
     return 0;
 
   /* Never let the minimum chunk make the guided schedule coarser than its
    * first chunk: with a cost guess that is too low that would serialize
    * the loop. */
   s->cap = ceil_div(n, (int64_t)SCHED_K * s->threads);
+  if (s->max_chunk && s->cap > s->max_chunk)
+    s->cap = s->max_chunk;
   int64_t min_chunk = 1;
   if (ps)
     min_chunk = iters_for(SCHED_CHUNK_NS * 1000.0, (double)ps);
@@ -167,6 +187,10 @@ int pydron_sched_claim(struct pydron_sched *s, int64_t *lo, int64_t *hi,
     size = rest / ((int64_t)SCHED_K * s->threads);
     if (size < min_chunk)
       size = min_chunk;
+    if (s->tiny)
+      size = 1;
+    if (s->max_chunk && size > s->max_chunk)
+      size = s->max_chunk;
     if (size > rest)
       size = rest;
   } while (!atomic_compare_exchange_weak_explicit(
@@ -177,7 +201,20 @@ int pydron_sched_claim(struct pydron_sched *s, int64_t *lo, int64_t *hi,
   return 1;
 }
 
+int64_t pydron_sched_largest(const struct pydron_sched *s) {
+  if (s->fixed)
+    return s->block;
+  /* A guided chunk is at most max(rest / (K * threads), min_chunk), and
+   * min_chunk never exceeds cap. */
+  int64_t first = s->n / ((int64_t)SCHED_K * s->threads);
+  int64_t most = first > s->cap ? first : s->cap;
+  if (s->max_chunk && most > s->max_chunk)
+    most = s->max_chunk;
+  return most < s->n ? most : s->n;
+}
+
 void pydron_sched_done(struct pydron_sched *s, int64_t iters, uint64_t ns) {
+  atomic_fetch_add_explicit(&s->chunks, 1, memory_order_relaxed);
   uint64_t busy = atomic_fetch_add_explicit(&s->busy_ns, ns,
                                             memory_order_relaxed) + ns;
   int64_t done = atomic_fetch_add_explicit(&s->done, iters,

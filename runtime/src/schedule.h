@@ -21,25 +21,33 @@
 #define SCHED_MIN_LOOP_NS 20000
 /* ... or, before anything was learned, loop->cost * trip_count. */
 #define SCHED_MIN_LOOP_INSTR 20000
-/* Fixed chunks: at most this many per loop. */
+/* Fixed chunks: at most this many per loop (more when a chain caps the
+ * chunk size, below). */
 #define SCHED_FIXED_MAX_CHUNKS 256
+/* Loops with an in-order chain: a chunk stores at most this many bytes of
+ * per-iteration values (at least one iteration per chunk), so the buffers
+ * in flight stay small whatever the trip count. */
+#define SCHED_CHAIN_VALUES_BYTES (1u << 20)
 
 struct sched_cost;
 
 /* One run of one loop. Filled by pydron_sched_plan, then shared by every
  * participating thread. */
 struct pydron_sched {
+  int tiny; /* PYDRON_TINY_CHUNKS: chunks of one iteration */
   int64_t n;         /* trip count */
   int threads;       /* participants the plan was made for */
   int fixed;         /* PYDRON_LOOP_FIXED_CHUNKS */
   int64_t block;     /* fixed: iterations per chunk */
   int64_t nchunks;   /* fixed: number of chunks */
   int64_t cap;       /* guided: largest useful minimum chunk */
+  int64_t max_chunk; /* most iterations in one chunk; 0: no limit */
   _Atomic int64_t next;      /* guided: first unclaimed iteration;
                                 fixed: next chunk number */
   _Atomic int64_t min_chunk; /* guided: learned while the loop runs */
   _Atomic uint64_t busy_ns;  /* time spent inside chunks so far */
   _Atomic int64_t done;      /* iterations finished so far */
+  _Atomic int64_t chunks;    /* chunks finished so far */
   struct sched_cost *cost;   /* the loop's learned cost, or NULL */
 };
 
@@ -49,6 +57,10 @@ struct pydron_sched {
  * on n and the descriptor, never on threads or timing. */
 int pydron_sched_plan(struct pydron_sched *s, const struct pydron_loop *loop,
                       int64_t n, int threads);
+
+/* The most iterations one chunk of this run can have (for buffers sized
+ * before the run). */
+int64_t pydron_sched_largest(const struct pydron_sched *s);
 
 /* Claims the next chunk [lo, hi), in increasing iteration order. *index is
  * the chunk number for fixed chunks, -1 for guided ones. Returns 0 when

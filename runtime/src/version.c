@@ -2,4 +2,4 @@
 #include "pydron_abi.h"
 
 __attribute__((visibility("default"))) const char pydron_runtime_version[] =
-    "pydron runtime 0.1.0 (ABI 1)";
+    "pydron runtime 0.1.0 (ABI 3)";

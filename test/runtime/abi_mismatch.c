@@ -7,12 +7,14 @@
 // RUN: not --crash %t fold 2>&1 | FileCheck %s --check-prefix=FOLD
 // RUN: not --crash %t offset 2>&1 | FileCheck %s --check-prefix=OFFSET
 // RUN: not --crash %t chunk 2>&1 | FileCheck %s --check-prefix=CHUNK
+// RUN: not --crash %t chain 2>&1 | FileCheck %s --check-prefix=CHAIN
 // RUN: %t ok | FileCheck %s --check-prefix=OK
-// MODULE: pydron: module app.c#1234 was built for Pydron ABI version 99, but this runtime (libpydron_rt) implements ABI version 1; rebuild it with the matching plugin and runtime
-// LOOP: pydron: module app.c#1234, loop app.c#1234:0 (test at {{.*}}rt_test.h:1:1): loop descriptor has ABI version 7, runtime implements 1
+// MODULE: pydron: module app.c#1234 was built for Pydron ABI version 99, but this runtime (libpydron_rt) implements ABI version {{[0-9]+}}; rebuild it with the matching plugin and runtime
+// LOOP: pydron: module app.c#1234, loop app.c#1234:0 (test at {{.*}}rt_test.h:1:1): loop descriptor has ABI version 7, runtime implements {{[0-9]+}}
 // FOLD: pydron: module app.c#1234, loop app.c#1234:0 ({{.*}}): fold 0 has op 3, invalid for type 6
 // OFFSET: pydron: module app.c#1234, loop app.c#1234:0 ({{.*}}): fold 0 at offset 4 (8 bytes) is outside the 8-byte partial buffer
 // CHUNK: pydron: module app.c#1234, loop app.c#1234:0 ({{.*}}): loop has no chunk function
+// CHAIN: pydron: module app.c#1234, loop app.c#1234:0 ({{.*}}): loop has 8-byte chain values and 0-byte chain state but no chain function
 // OK: registered
 #include "rt_test.h"
 
@@ -39,6 +41,8 @@ int main(int argc, char **argv) {
     fold.offset = 4;
   else if (!strcmp(what, "chunk"))
     loop.chunk = NULL;
+  else if (!strcmp(what, "chain"))
+    loop.value_size = 8; /* values for a chain that is not there */
   pydron_register_module(&module);
   puts("registered");
   return 0;

@@ -21,7 +21,8 @@
     }                                                                          \
   } while (0)
 
-/* A loop descriptor as the plugin emits it. */
+/* A loop descriptor as the plugin emits it (ABI 2: no chain; rt_chain adds
+ * one). */
 static inline struct pydron_loop rt_loop(const char *id, pydron_chunk_fn fn,
                                          uint32_t partial_size,
                                          const struct pydron_fold *folds,
@@ -41,6 +42,23 @@ static inline struct pydron_loop rt_loop(const char *id, pydron_chunk_fn fn,
   l.num_folds = num_folds;
   l.folds = folds;
   l.cost = cost;
+  l.chain = NULL;
+  l.value_size = 0;
+  l.state_size = 0;
+  return l;
+}
+
+/* Gives a descriptor an in-order chain: `value_size` bytes per iteration
+ * stored by the chunk at PYDRON_VALUES_OFFSET(loop) of its buffer, and
+ * `state_size` bytes of carried state at PYDRON_STATE_OFFSET(loop) of the
+ * caller's result. */
+static inline struct pydron_loop rt_chain(struct pydron_loop l,
+                                          pydron_chain_fn chain,
+                                          uint32_t value_size,
+                                          uint32_t state_size) {
+  l.chain = chain;
+  l.value_size = value_size;
+  l.state_size = state_size;
   return l;
 }
 
