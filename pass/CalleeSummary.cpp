@@ -337,6 +337,18 @@ Summary CalleeSummaries::compute(Function &F) const {
     const DataLayout &DL = F.getParent()->getDataLayout();
     auto I64 = Type::getInt64Ty(F.getContext());
     for (Instruction &I : instructions(F)) {
+      bool Special = false;
+      if (auto *LI = dyn_cast<LoadInst>(&I))
+        Special = LI->isVolatile() || !LI->isUnordered();
+      else if (auto *SI = dyn_cast<StoreInst>(&I))
+        Special = SI->isVolatile() || !SI->isUnordered();
+      if (Special) {
+        Warnings.push_back({&F, "functional function '" + F.getName().str() +
+                                    "' has volatile or atomic accesses"});
+        if (S.SyncWhy.empty())
+          S.SyncWhy = "it has volatile or atomic accesses";
+        continue;
+      }
       if (auto *LI = dyn_cast<LoadInst>(&I)) {
         const SCEV *B = SE.getSCEV(LI->getPointerOperand());
         Record(B, SE.getAddExpr(B, SE.getConstant(I64, DL.getTypeStoreSize(LI->getType()))), false, I);

@@ -76,6 +76,13 @@ private:
   bool daAgrees(const Access &W, const Access &A, std::string &Why);
   bool hull(const Access &A, const SCEV *&Begin, const SCEV *&End);
   bool lattice(const Access &W, const Access &A, bool &NeedsCheck);
+  /// Negative for every entry into the loop (using the conditions that
+  /// guard it, such as n > 1).
+  bool knownNegative(const SCEV *S) {
+    return !isa<SCEVCouldNotCompute>(S) &&
+           (SE.isKnownNegative(S) ||
+            SE.isKnownNegative(SE.applyLoopGuards(S, &L)));
+  }
 };
 
 } // namespace
@@ -650,6 +657,11 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
                               std::string &Why, bool &NeedsCheck) {
   NeedsCheck = false;
   Value *OW = objectOf(W), *OA = objectOf(A);
+  // Constant memory is never written (writing it is undefined).
+  for (Value *O : {OW, OA})
+    if (auto *GV = dyn_cast_or_null<GlobalVariable>(O))
+      if (GV->isConstant())
+        return true;
   // Different objects, as alias analysis proves (distinct globals or
   // allocas, restrict parameters, ...).
   if (W.Ptr && A.Ptr) {
@@ -711,6 +723,18 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
       }
       if (!Ok)
         continue;
+      // Conditions that contradict each other (8m - 1 >= 0 and -8m >= 0)
+      // can never hold: the test failed.
+      std::vector<const SCEV *> All = CandConds;
+      for (const RuntimeCond &RC : R.Conds)
+        All.push_back(RC.Value);
+      for (size_t X = 0; X < CandConds.size() && Ok; ++X)
+        for (size_t Y = 0; Y < All.size() && Ok; ++Y)
+          if (CandConds[X]->getType() == All[Y]->getType() &&
+              knownNegative(SE.getAddExpr(CandConds[X], All[Y])))
+            Ok = false;
+      if (!Ok)
+        continue;
       std::string What =
           &W == &A ? W.What + " does not overlap between iterations"
                    : W.What + " and " + A.What +
@@ -732,7 +756,20 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
   if (Slot(true))
     return true;
   // Different bases that might still overlap: check at run time.
-  if (Hulls && isa<SCEVCouldNotCompute>(SE.getMinusSCEV(AB, WE)) && OW != OA) {
+  // The two whole-loop footprints must not overlap: checked at run time
+  // (for one array too: a[m + i] = f(a[i]) with m unknown).
+  // (For one array, only when the distance between the two is symbolic:
+  // a constant distance, a[i] and a[i - 1], overlaps on any real length.)
+  const SCEV *Distance = Hulls ? SE.getMinusSCEV(AB, WB) : nullptr;
+  const SCEV *RawDistance = W.Begin && A.Begin
+                                ? SE.getMinusSCEV(A.Begin, W.Begin)
+                                : SE.getCouldNotCompute();
+  bool ConstantApart =
+      Hulls && (isa<SCEVConstant>(Distance) || isa<SCEVConstant>(RawDistance));
+  if (Hulls && !ConstantApart &&
+      (isa<SCEVCouldNotCompute>(Distance) ||
+       !(knownNegative(SE.getMinusSCEV(AB, WE)) &&
+         knownNegative(SE.getMinusSCEV(WB, AE))))) {
     NeedsCheck = true;
     bool Known = false;
     for (const OverlapCheck &Chk : R.Checks)

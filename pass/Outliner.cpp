@@ -206,6 +206,7 @@ private:
   std::vector<RangeSlots> Ranges;
   std::vector<Value *> MasterVals; // footprint inputs, after the chunk's slots
   Function *FootprintFn = nullptr;
+  Constant *Descriptor = nullptr;
   void planFootprint(IRBuilder<> &B, SCEVExpander &Exp, Instruction *At);
   Function *buildFootprint();
   uint64_t valuesOffset() const { return (R.Folds.size() * FoldSlotBytes + 15) & ~15ull; }
@@ -602,8 +603,11 @@ Constant *Outliner::buildDescriptor() {
   Hash.update(M.getSourceFileName());
   MD5::MD5Result Res;
   Hash.final(Res);
+  // One identity per descriptor: the optimizer may have made several
+  // versions of one source loop.
   std::string Id = Base + "#" + Res.digest().str().str().substr(0, 12) + ":" +
-                   std::to_string(Tag);
+                   std::to_string(Tag) + "." +
+                   std::to_string(Out.Descriptors.size());
 
   // Folds.
   auto *FoldTy = StructType::get(C, {I16, I16, I32});
@@ -722,8 +726,12 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     };
     Value *EA = AsInt(Chk.EndA), *BA = AsInt(Chk.BeginA);
     Value *EB = AsInt(Chk.EndB), *BB = AsInt(Chk.BeginB);
-    Value *Disjoint = B.CreateOr(B.CreateICmpULE(EA, BB), B.CreateICmpULE(EB, BA),
-                                 "pydron.disjoint");
+    // A hull computed from a value range can wrap around the address
+    // space (a negative index bound below a low address): then it is not
+    // an interval and the check fails.
+    Value *Sane = B.CreateAnd(B.CreateICmpULE(BA, EA), B.CreateICmpULE(BB, EB));
+    Value *Disjoint = B.CreateOr(B.CreateICmpULE(EA, BB), B.CreateICmpULE(EB, BA));
+    Disjoint = B.CreateAnd(Sane, Disjoint, "pydron.disjoint");
     Ok = B.CreateAnd(Ok, Disjoint);
   }
   for (const SCEVPredicate *P : R.TripPreds) {
@@ -761,6 +769,7 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
   if (!Ranges.empty())
     FootprintFn = buildFootprint();
   Desc = buildDescriptor();
+  Descriptor = Desc;
 
   IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
   AllocaInst *Env = EB.CreateAlloca(EnvTy, nullptr, "pydron.env");
@@ -866,8 +875,7 @@ bool Outliner::run(std::string &Why) {
   collectInputs();
   if (!replaceLoop(nullptr, Why))
     return false;
-  Out.Descriptors.push_back(cast<Constant>(
-      M.getNamedGlobal(("pydron.loop." + Twine(Tag)).str())));
+  Out.Descriptors.push_back(Descriptor);
   return true;
 }
 

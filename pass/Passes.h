@@ -12,11 +12,17 @@
 
 #include "llvm/IR/PassManager.h"
 
+#include <string>
+
 namespace llvm {
+class Function;
 class raw_ostream;
-}
+} // namespace llvm
 
 namespace pydron {
+
+/// Emits a -Wpass-failed=pydron warning about \p F (also a declaration).
+void warnAbout(llvm::Function &F, llvm::StringRef Name, const std::string &Msg);
 
 struct PreparePass : llvm::PassInfoMixin<PreparePass> {
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);

@@ -21,20 +21,39 @@
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/Dominators.h"
+#include "llvm/IR/InstrTypes.h"
 #include "llvm/IR/Module.h"
 
 using namespace llvm;
 
 namespace pydron {
 
+/// A warning about function \p F with -Wpass-failed=pydron. Such
+/// diagnostics hang off a basic block: for a declaration, one that calls it.
+void warnAbout(Function &F, StringRef Name, const std::string &Msg) {
+  const BasicBlock *Region = nullptr;
+  DiagnosticLocation Loc(F.getSubprogram());
+  if (!F.isDeclaration()) {
+    Region = &F.getEntryBlock();
+  } else {
+    for (User *U : F.users())
+      if (auto *CB = dyn_cast<CallBase>(U)) {
+        Region = CB->getParent();
+        Loc = DiagnosticLocation(CB->getDebugLoc());
+        break;
+      }
+  }
+  if (!Region)
+    return; // never called: nothing to warn about
+  F.getContext().diagnose(
+      DiagnosticInfoOptimizationFailure("pydron", Name.str().c_str(), Loc, Region)
+      << Msg);
+}
+
 PreservedAnalyses PreparePass::run(Module &M, ModuleAnalysisManager &AM) {
   auto Problems = importAnnotations(M);
   for (auto &[F, Msg] : Problems)
-    M.getContext().diagnose(
-        DiagnosticInfoOptimizationFailure("pydron", "BadAnnotation",
-                                          DiagnosticLocation(F->getSubprogram()),
-                                          &F->getEntryBlock())
-        << Msg);
+    warnAbout(*F, "BadAnnotation", Msg);
 
   auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
   unsigned NextId = 1;

@@ -509,11 +509,7 @@ bool Driver::run() {
                            "(fine if every write happens before)"});
   }
   for (auto &[F, Msg] : Summaries.Warnings)
-    M.getContext().diagnose(DiagnosticInfoOptimizationFailure(
-                                "pydron", "ContractViolation",
-                                DiagnosticLocation(F->getSubprogram()),
-                                &F->getEntryBlock())
-                            << Msg);
+    warnAbout(*F, "ContractViolation", Msg);
   if (OS)
     return false;
   if (!Outlined.Descriptors.empty()) {

@@ -1,4 +1,3 @@
-// XFAIL: *
 // BUG: volatile and atomic loads/stores inside a PYDRON_FUNCTIONAL
 // definition are not noticed. CalleeSummary records every LoadInst and
 // StoreInst as an ordinary access before its "it has atomic or volatile
@@ -27,28 +26,28 @@ PYDRON_FUNCTIONAL void atomic_add(int *p, int v) {
 }
 
 PYDRON_SCHEDULE void s_volatile_read(double *restrict a, int n) {
-  // CHECK: xfail-functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'volatile_read' is a sync point
+  // CHECK: functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'volatile_read' is a sync point
   for (int i = 0; i < n; i++)
     a[i] = volatile_read(&a[i]) * 2.0;
 }
 PYDRON_SCHEDULE void s_volatile_write(double *restrict a, int n) {
-  // CHECK: xfail-functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'volatile_write' is a sync point
+  // CHECK: functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'volatile_write' is a sync point
   for (int i = 0; i < n; i++)
     volatile_write(&a[i], i);
 }
 PYDRON_SCHEDULE void s_atomic_store(int *restrict a, int n) {
-  // CHECK: xfail-functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'atomic_store' is a sync point
+  // CHECK: functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'atomic_store' is a sync point
   for (int i = 0; i < n; i++)
     atomic_store(&a[i], i);
 }
 PYDRON_SCHEDULE void s_atomic_load(int *restrict a, const int *restrict b, int n) {
-  // CHECK: xfail-functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'atomic_load' is a sync point
+  // CHECK: functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'atomic_load' is a sync point
   for (int i = 0; i < n; i++)
     a[i] = atomic_load(&b[i]);
 }
 // This one works already.
 PYDRON_SCHEDULE void s_atomic_add(int *restrict a, int n) {
-  // CHECK: xfail-functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'atomic_add' is a sync point: it has atomic or volatile accesses
+  // CHECK: functional-volatile-atomic.c:[[@LINE+1]]:3: remark: loop not parallelized: call to PYDRON_FUNCTIONAL 'atomic_add' is a sync point: it has atomic or volatile accesses
   for (int i = 0; i < n; i++)
     atomic_add(&a[i], i);
 }

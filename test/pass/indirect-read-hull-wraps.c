@@ -1,4 +1,3 @@
-// XFAIL: *
 // BUG (wrong results): out[i] = f(v[idx[i]]) with an int index and out, v
 // without restrict. The hull of the indirect read is [v - 2^34, v + 2^34)
 // (the signed range of the index), and the run-time overlap check compares

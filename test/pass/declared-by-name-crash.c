@@ -1,4 +1,3 @@
-// XFAIL: *
 // BUG (crash): naming a parameter in PYDRON_READS/PYDRON_WRITES on a
 // prototype whose definition is elsewhere makes clang crash (SIGSEGV in
 // clang::BackendConsumer::getBestLocationFromDebugLoc). pydron-prepare
