@@ -460,13 +460,18 @@ Summary CalleeSummaries::compute(Function &F) const {
       E.Hi = DeclHi;
     }
     if (F.isDeclaration()) {
+      // A declaration with PYDRON_READS/WRITES is taken as complete: a
+      // pointer without PYDRON_WRITES is not written, and one with
+      // PYDRON_WRITES reads only inside what it writes. Without any, every
+      // pointer may be written (const does not reach the compiler's IR).
+      bool Annotated = !Declared.empty();
       bool ReadOnly = F.getArg(P)->onlyReadsMemory();
-      if (!DeclaredFor(P, true) && !ReadOnly) {
+      if (!DeclaredFor(P, true) && !ReadOnly && !Annotated) {
         PS.Writes = true;
         unknown(PS.Write, "may write through parameter #" + std::to_string(P + 1) +
                               " and no PYDRON_WRITES says how much");
       }
-      if (!DeclaredFor(P, false)) {
+      if (!DeclaredFor(P, false) && !(Annotated && DeclaredFor(P, true))) {
         PS.Reads = true;
         unknown(PS.Read, "reads through parameter #" + std::to_string(P + 1) +
                              " and no PYDRON_READS says how much");

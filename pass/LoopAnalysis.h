@@ -69,6 +69,9 @@ struct Fold {
   pydron_fold_op Op = PYDRON_FOLD_ADD;
   pydron_fold_type Type = PYDRON_TYPE_I32;
   bool Reassoc = false; // a float fold: fixed chunks
+  /// The instructions of the update; in chunks they must wrap (partial
+  /// results overflow where the sequential running value would not).
+  std::vector<llvm::Instruction *> Steps;
 };
 
 /// Values carried across iterations that are applied in iteration order:

@@ -34,6 +34,10 @@ void tagLoops(Function &F, LoopInfo &LI, unsigned &NextId) {
   };
   DenseMap<const Loop *, unsigned> Ids;
   for (Loop *L : LI.getLoopsInPreorder()) {
+    if (auto Old = tagOf(*L)) { // tagged already (prepare ran twice)
+      Ids[L] = *Old;
+      continue;
+    }
     unsigned Id = NextId++;
     Ids[L] = Id;
     unsigned Parent = L->getParentLoop() ? Ids.lookup(L->getParentLoop()) : 0;

@@ -358,6 +358,13 @@ Function *Outliner::buildChunk() {
     }
     Phi->setIncomingValueForBlock(Entry, Begin);
   }
+  // Folded partial results may overflow where the sequential running
+  // value does not: their arithmetic wraps in the chunk (no nsw/nuw).
+  for (const Fold &Fo : R.Folds)
+    for (Instruction *I : Fo.Steps)
+      if (auto *Copy = dyn_cast_or_null<Instruction>(VMap.lookup(I)))
+        if (isa<OverflowingBinaryOperator>(Copy))
+          Copy->dropPoisonGeneratingFlags();
   // Folded values start from the partial buffer.
   for (unsigned K = 0; K < R.Folds.size(); ++K) {
     if (!R.Folds[K].Phi)
@@ -829,6 +836,11 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     P.addIncoming(Out, Done);
   }
   Ctx.DT.recalculate(F);
+  // F now starts threads and calls into the runtime: what the optimizer
+  // inferred about its synchronization and memory no longer holds.
+  for (auto Kind : {Attribute::NoSync, Attribute::NoFree, Attribute::Memory,
+                    Attribute::NoRecurse})
+    F.removeFnAttr(Kind);
   (void)Why;
   return true;
 }

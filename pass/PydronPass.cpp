@@ -516,8 +516,15 @@ bool Driver::run() {
     emitRegistration(M, Outlined);
     Changed = true;
   }
-  for (Function &F : M)
-    dropBodyTags(F);
+  if (!Tags.empty()) {
+    for (Function &F : M)
+      dropBodyTags(F);
+    // Every tag has its verdict: a later run (the LTO link step, a second
+    // pipeline) must not analyze the sequential copies again.
+    if (NamedMDNode *List = M.getNamedMetadata("pydron.loops"))
+      M.eraseNamedMetadata(List);
+    Changed = true;
+  }
   Changed |= inlineSmallFunctionalCallees();
   return Changed;
 }

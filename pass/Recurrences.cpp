@@ -78,6 +78,9 @@ public:
       return "it is only copied, never combined";
     F.Op = *Op;
     F.Reassoc = Reassoc;
+    for (Instruction *I : Chain)
+      if (I != Phi)
+        F.Steps.push_back(I);
     return "";
   }
 

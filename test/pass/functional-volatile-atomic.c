@@ -1,4 +1,4 @@
-// BUG: volatile and atomic loads/stores inside a PYDRON_FUNCTIONAL
+// Regression test (was a bug): volatile and atomic loads/stores inside a PYDRON_FUNCTIONAL
 // definition are not noticed. CalleeSummary records every LoadInst and
 // StoreInst as an ordinary access before its "it has atomic or volatile
 // accesses" branch is reached (that branch only sees atomicrmw, cmpxchg and

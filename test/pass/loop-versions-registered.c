@@ -1,4 +1,4 @@
-// BUG: when the optimizer made two versions of a source loop, both are
+// Regression test (was a bug): when the optimizer made two versions of a source loop, both are
 // outlined with their own descriptor (@pydron.loop.1 and @pydron.loop.1.7),
 // but Outliner::run fetches the descriptor back by name
 // (getNamedGlobal("pydron.loop." + Tag)), so the registration table lists

@@ -1,5 +1,4 @@
-// XFAIL: *
-// BUG: with -flto, the bitcode of a module without any PYDRON_* annotation
+// Regression test (was a bug): with -flto, the bitcode of a module without any PYDRON_* annotation
 // is not bit-identical with and without the plugin: the METADATA_KIND block
 // gains the kind "pydron.body". The pydron pass calls dropBodyTags() on
 // every function of every module, and Instruction::setMetadata("pydron.body",

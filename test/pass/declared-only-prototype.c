@@ -1,5 +1,4 @@
-// XFAIL: *
-// BUG: a PYDRON_FUNCTIONAL prototype whose definition is in another file,
+// Regression test (was a bug): a PYDRON_FUNCTIONAL prototype whose definition is in another file,
 // with PYDRON_READS on its input and PYDRON_WRITES on its output (the very
 // example of pydron.h and DESIGN.md), is not parallelized:
 //   call to PYDRON_FUNCTIONAL 'calibrate_row' is a sync point: its writes
@@ -23,13 +22,13 @@ PYDRON_FUNCTIONAL void block(const double *in, double *out)
 PYDRON_SCHEDULE void calibration_pipeline(const float *restrict raw,
                                           const float *restrict dark,
                                           float *restrict out, int rows, int w) {
-  // CHECK: xfail-declared-only-prototype.c:[[@LINE+1]]:3: remark: loop parallelized (calls 'calibrate_row')
+  // CHECK: declared-only-prototype.c:[[@LINE+1]]:3: remark: loop parallelized (calls 'calibrate_row')
   for (int i = 0; i < rows; i++)
     calibrate_row(raw + (long)i * w, dark, out + (long)i * w, w);
 }
 
 PYDRON_SCHEDULE void blocks(const double *restrict in, double *restrict out, int h) {
-  // CHECK: xfail-declared-only-prototype.c:[[@LINE+1]]:3: remark: loop parallelized (calls 'block'); shippable
+  // CHECK: declared-only-prototype.c:[[@LINE+1]]:3: remark: loop parallelized (calls 'block'); shippable
   for (int i = 0; i < h; i++)
     block(in + 16L * i, out + 16L * i);
 }

@@ -1,5 +1,4 @@
-// XFAIL: *
-// BUG: linking -flto bitcode with the plugin loaded (what pydron-cc does:
+// Regression test (was a bug): linking -flto bitcode with the plugin loaded (what pydron-cc does:
 // clang forwards -fpass-plugin to the LTO backend) runs the plugin again
 // on code it already transformed. The sequential fallback loop still carries
 // its pydron.loop.id tag and !pydron.loops is still in the module, so it is
