@@ -76,6 +76,15 @@ private:
   bool daAgrees(const Access &W, const Access &A, std::string &Why);
   bool hull(const Access &A, const SCEV *&Begin, const SCEV *&End);
   bool lattice(const Access &W, const Access &A, bool &NeedsCheck);
+  /// The proof used \p X's widened arithmetic: check it at run time.
+  void requireConds(const Access &X) {
+    if (X.CondsAdded || X.Conds.empty())
+      return;
+    X.CondsAdded = true;
+    for (const SCEV *Cond : X.Conds)
+      R.Conds.push_back({Cond, "the index arithmetic of " + X.What +
+                                   " does not overflow"});
+  }
   /// Negative for every entry into the loop (using the conditions that
   /// guard it, such as n > 1).
   bool knownNegative(const SCEV *S) {
@@ -177,10 +186,7 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
   }
   A.Begin = Begin;
   A.End = End;
-  if (Begin && End &&
-      !iterationRange(Begin, End, L, C.LI, SE, A.Lo, A.Hi, A.Why)) {
-    A.Lo = A.Hi = nullptr;
-  }
+  A.Widened = OrigBegin != Begin || OrigEnd != End;
   if (Begin && End) {
     // The hull over the whole loop: from the body's own arithmetic when
     // that is bounded (a wrapping index stays inside its range), else from
@@ -196,11 +202,30 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
         A.HullLo = A.HullHi = nullptr;
       return A.HullLo != nullptr;
     };
-    bool Widened = OrigBegin != Begin || OrigEnd != End;
+    bool Widened = A.Widened;
     if (!Widened || !Hull(OrigBegin, OrigEnd) ||
         hullIsHugeImpl(SE, A.HullLo, A.HullHi)) {
       Hull(Begin, End);
       A.HullNeedsConds = Widened && !A.Conds.empty();
+    }
+  }
+  // Per iteration: from the body's own arithmetic if that is affine; else
+  // its whole-loop hull when that is bounded (coeff[i % 16]: the table);
+  // else the widened form, under its conditions.
+  if (Begin && End &&
+      !iterationRange(OrigBegin, OrigEnd, L, C.LI, SE, A.Lo, A.Hi, A.Why)) {
+    A.Lo = A.Hi = nullptr;
+    std::string Ignored;
+    if (A.HullLo && !A.HullNeedsConds && !hullIsHugeImpl(SE, A.HullLo, A.HullHi)) {
+      A.Lo = A.HullLo;
+      A.Hi = A.HullHi;
+      A.Why.clear();
+    } else if (A.Widened &&
+               iterationRange(Begin, End, L, C.LI, SE, A.Lo, A.Hi, Ignored)) {
+      A.LoNeedsConds = !A.Conds.empty();
+      A.Why.clear();
+    } else {
+      A.Lo = A.Hi = nullptr;
     }
   }
   if (auto *AI = dyn_cast_or_null<AllocaInst>(
@@ -681,8 +706,12 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
     Why = Any.Why + "; the loop writes memory it may read";
     return false;
   }
-  if (lattice(W, A, NeedsCheck))
+  if (lattice(W, A, NeedsCheck)) {
+    for (const Access *X : {&W, &A})
+      if (X->Widened)
+        requireConds(*X);
     return true;
+  }
   const SCEV *WS, *WSt, *WHS, *WHSt, *AS, *ASt, *AHS, *AHSt;
   bool Affine = W.Lo && A.Lo && affineIn(W.Lo, L, SE, WS, WSt) && affineIn(W.Hi, L, SE, WHS, WHSt) &&
                 affineIn(A.Lo, L, SE, AS, ASt) && affineIn(A.Hi, L, SE, AHS, AHSt);
@@ -746,15 +775,25 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
     }
     return false;
   };
-  if (Slot(false))
+  auto UsedLo = [&] {
+    for (const Access *X : {&W, &A})
+      if (X->LoNeedsConds)
+        requireConds(*X);
     return true;
+  };
+  if (Slot(false))
+    return UsedLo();
   // Hull test: the whole-loop footprints do not overlap.
   const SCEV *WB, *WE, *AB, *AE;
   bool Hulls = &W != &A && hull(W, WB, WE) && hull(A, AB, AE);
-  if (Hulls && (knownNonNeg(SE, AB, WE) || knownNonNeg(SE, WB, AE)))
+  if (Hulls && (knownNonNeg(SE, AB, WE) || knownNonNeg(SE, WB, AE))) {
+    for (const Access *X : {&W, &A})
+      if (X->HullNeedsConds)
+        requireConds(*X);
     return true;
+  }
   if (Slot(true))
-    return true;
+    return UsedLo();
   // Different bases that might still overlap: check at run time.
   // The two whole-loop footprints must not overlap: checked at run time
   // (for one array too: a[m + i] = f(a[i]) with m unknown).
@@ -779,9 +818,7 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
       R.Checks.push_back({WB, WE, AB, AE, nameOf(OW), nameOf(OA)});
     for (const Access *X : {&W, &A})
       if (X->HullNeedsConds)
-        for (const SCEV *Cond : X->Conds)
-          R.Conds.push_back({Cond, "the index arithmetic of " + X->What +
-                                       " does not overflow"});
+        requireConds(*X);
     return true;
   }
   if (!W.Lo || !A.Lo) {
@@ -859,12 +896,7 @@ Reason Legality::dependences() {
         Distinct = C.AA.alias(MemoryLocation::getBeforeOrAfter(W.Ptr),
                               MemoryLocation::getBeforeOrAfter(A.Ptr)) ==
                    AliasResult::NoAlias;
-      // Footprints that rely on widened index arithmetic need it checked.
-      if (!Distinct)
-        for (const Access *X : {&W, &A})
-          for (const SCEV *Cond : X->Conds)
-            R.Conds.push_back({Cond, "the index arithmetic of " + X->What +
-                                         " does not overflow"});
+      (void)Distinct;
       if (!provedDisjoint(W, A, Why, NeedsCheck)) {
         R.Evidence.push_back(Why);
         K Kd = (!W.Lo || !A.Lo) ? (!W.Lo ? K::UnknownWrite : K::UnknownRead)

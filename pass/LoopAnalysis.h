@@ -50,6 +50,9 @@ struct Access {
   const llvm::SCEV *HullLo = nullptr; // over the whole loop; null: unknown
   const llvm::SCEV *HullHi = nullptr;
   bool HullNeedsConds = false; // the hull is exact only under Conds
+  bool LoNeedsConds = false;   // Lo/Hi are exact only under Conds
+  bool Widened = false;        // Begin/End are the widened forms
+  mutable bool CondsAdded = false; // Conds are among the loop's checks
   bool CalleeGlobal = false; // a global a functional callee reads itself
   /// Run-time conditions under which Begin/End are exact (narrow index
   /// arithmetic does not wrap); needed only when the tests rely on them.

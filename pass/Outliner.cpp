@@ -532,7 +532,11 @@ void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
     RangeSlots RS;
     RS.Write = A.IsWrite;
     const SCEV *LoS, *LoSt, *HiS, *HiSt;
-    if (A.Lo && affineIn(A.Lo, L, SE, LoS, LoSt) &&
+    // Forms valid only under conditions the loop does not check are not
+    // footprints.
+    bool LoOk = !A.LoNeedsConds || A.CondsAdded;
+    bool HullOk = !A.HullNeedsConds || A.CondsAdded;
+    if (LoOk && A.Lo && affineIn(A.Lo, L, SE, LoS, LoSt) &&
         affineIn(A.Hi, L, SE, HiS, HiSt)) {
       RS.LoStart = Slot(LoS);
       RS.LoStep = Slot(LoSt);
@@ -542,15 +546,22 @@ void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
       RS.LoKnownSign = RS.LoUp || SE.isKnownNonPositive(LoSt);
       RS.HiUp = SE.isKnownNonNegative(HiSt);
       RS.HiKnownSign = RS.HiUp || SE.isKnownNonPositive(HiSt);
-    } else if (A.HullLo) {
+    } else if (A.HullLo && HullOk) {
       RS.LoStart = Slot(A.HullLo);
       RS.HiStart = Slot(A.HullHi);
     } else {
-      return; // not shippable after all
+      R.Shippable = false;
+      R.LocalOnlyWhy = A.What + " has a footprint only under conditions "
+                                "the loop does not check";
+      return;
     }
     if (RS.LoStart == -2 || RS.LoStep == -2 || RS.HiStart == -2 ||
-        RS.HiStep == -2)
+        RS.HiStep == -2) {
+      R.Shippable = false;
+      R.LocalOnlyWhy = "the footprint of " + A.What +
+                       " cannot be computed before the loop";
       return;
+    }
     Plan.push_back(RS);
   }
   MasterVals = Vals;

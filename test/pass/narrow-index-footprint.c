@@ -1,5 +1,4 @@
-// XFAIL: *
-// BUG: coeff[i % 16] (or coeff[i & 15]) reads coeff[0..15] in every chunk.
+// Regression test (was a bug): coeff[i % 16] (or coeff[i & 15]) reads coeff[0..15] in every chunk.
 // DESIGN.md §3: "A narrow zero-extended index such as coeff[i % 16] takes its
 // footprint from the SCEV's unsigned range." Since the widened-index change
 // (widenExtensions) the plugin rewrites zext(i4 {0,+,1}) into the wide
@@ -27,7 +26,7 @@ PYDRON_SCHEDULE void coeff_restrict(double *restrict out, const double *restrict
 // PRINT: access: read of 'c' [%[[C:[0-9]+]], (128 + %[[C]]))
 
 PYDRON_SCHEDULE void coeff(double *out, const double *in, const double *c, long n) {
-  // REMARK: xfail-narrow-index-footprint.c:[[@LINE+1]]:3: remark: loop parallelized (calls 'f'); shippable; with a run-time check that 'in' and 'out', 'c' and 'out' do not overlap (restrict on the pointer parameters would remove it) [-Rpass=pydron]
+  // REMARK: narrow-index-footprint.c:[[@LINE+1]]:3: remark: loop parallelized (calls 'f'); shippable; with a run-time check that 'in' and 'out', 'c' and 'out' do not overlap (restrict on the pointer parameters would remove it) [-Rpass=pydron]
   for (long i = 0; i < n; i++)
     out[i] = f(in[i] * c[i & 15]);
 }
