@@ -9,7 +9,9 @@ bash "$root/tools/setup-deps.sh" || exit 1
 bash "$root/tools/build.sh" || exit 1
 
 log="$build/lit-output.txt"
-python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv --timeout 600 \
+# Debian's python3 (with python3-psutil, which lit's --timeout needs), not
+# whatever python3 comes first on PATH.
+/usr/bin/python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv --timeout 900 \
   "$build/test" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
