@@ -14,9 +14,16 @@
  * PYDRON_READS(param, type, count) / PYDRON_WRITES(param, type, count) say
  * that the pointer parameter `param` reads / writes `count` elements of
  * `type` from where it points. `param` is the parameter's name or its
- * position written as #1, #2, ... (positions always work; names need the
- * definition in the same file, or -g). `count` is a constant, a parameter, or
- * a product of them ("n", "16", "w * 3", "rows * w").
+ * position written as #1, #2, ... Positions always work. Names work on a
+ * definition compiled with pydron-cc (which keeps parameter names) or with
+ * -g; a declaration of a function defined elsewhere has no parameter names
+ * in the compiler's IR, so use positions there. `count` is a constant, a
+ * parameter, or a product of them ("n", "16", "w * 3", "rows * #4").
+ *
+ * On a declaration, PYDRON_READS/PYDRON_WRITES describe the function
+ * completely: a pointer parameter without PYDRON_WRITES is not written, and
+ * one with PYDRON_WRITES reads only inside what it writes. A declaration
+ * without any may write through every pointer (its calls are sync points).
  *
  *   PYDRON_FUNCTIONAL void calibrate_row(const float *raw, float *out, int w)
  *       PYDRON_READS(raw, float, w) PYDRON_WRITES(out, float, w);
