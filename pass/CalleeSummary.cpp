@@ -385,6 +385,13 @@ Summary CalleeSummaries::compute(Function &F) const {
           S.ReadsGlobals |= C.Kind == CallKind::ReadsAnything;
           break;
         case CallKind::Functional: {
+          // Direct recursion of a function without pointer parameters
+          // (fib(n - 1)): the call does what this function does.
+          if (CB->getCalledFunction() == &F &&
+              llvm::none_of(F.args(), [](const Argument &A) {
+                return A.getType()->isPointerTy();
+              }))
+            break;
           const Summary &CS = of(*CB->getCalledFunction());
           if (!CS.SyncWhy.empty() && S.SyncWhy.empty())
             S.SyncWhy = "it calls '" + calleeName(*CB) + "', and " + CS.SyncWhy;

@@ -177,6 +177,19 @@ private:
                "', which cannot be folded";
       }
     }
+    if (auto *II = dyn_cast<IntrinsicInst>(UI))
+      if ((II->getIntrinsicID() == Intrinsic::fmuladd ||
+           II->getIntrinsicID() == Intrinsic::fma) &&
+          II->getArgOperand(2) == V) {
+        // s = a * b + s: an addition of a * b.
+        if (dependsOnChain(II->getArgOperand(0)) ||
+            dependsOnChain(II->getArgOperand(1)))
+          return "it is combined with a value that depends on itself";
+        if (!II->hasAllowReassoc())
+          return "NEEDS-CHAIN";
+        Reassoc = true;
+        return setOp(PYDRON_FOLD_ADD);
+      }
     if (auto *MM = dyn_cast<MinMaxIntrinsic>(UI)) {
       Value *Other = MM->getOperand(0) == V ? MM->getOperand(1)
                                              : MM->getOperand(0);

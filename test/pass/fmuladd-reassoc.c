@@ -1,5 +1,4 @@
-// XFAIL: *
-// BUG: with -fassociative-math (without -ffast-math, so -ffp-contract=on),
+// Regression test (was a bug): with -fassociative-math (without -ffast-math, so -ffp-contract=on),
 // `s += a[i] * b[i]` becomes `s = llvm.fmuladd(a[i], b[i], s)` carrying the
 // reassoc flag. The user allowed re-association, so this is a float ADD
 // fold (the chunk body is unchanged, only the start value and the combine
@@ -11,7 +10,7 @@
 
 PYDRON_SCHEDULE double dot(const double *a, const double *b, long n) {
   double sum = 0.0;
-  // CHECK: xfail-fmuladd-reassoc.c:[[@LINE+1]]:3: remark: loop parallelized, 1 folded value
+  // CHECK: fmuladd-reassoc.c:[[@LINE+1]]:3: remark: loop parallelized, 1 folded value
   for (long i = 0; i < n; i++)
     sum += a[i] * b[i];
   return sum;
