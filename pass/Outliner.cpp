@@ -202,6 +202,7 @@ private:
     int LoStart = -1, LoStep = -1, HiStart = -1, HiStep = -1;
     bool LoUp = true, HiUp = true, LoKnownSign = true, HiKnownSign = true;
     bool Write = false;
+    bool Image = false; // a global refreshed in the worker's own image
   };
   std::vector<RangeSlots> Ranges;
   std::vector<Value *> MasterVals; // footprint inputs, after the chunk's slots
@@ -525,8 +526,27 @@ void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
     return NumMasterBase + Vals.size() - 1;
   };
   for (const Access &A : R.Accesses) {
-    if (A.CalleeGlobal || !A.Ptr)
+    if (!A.Ptr)
       continue;
+    if (A.CalleeGlobal) {
+      // A callee reads this global by its symbol: the worker refreshes its
+      // own copy. Constant globals are the same in every process.
+      auto *GV = dyn_cast<GlobalVariable>(A.Ptr);
+      if (!GV || GV->isConstant() || !A.HullLo)
+        continue;
+      RangeSlots RS;
+      RS.Image = true;
+      RS.LoStart = Slot(A.HullLo);
+      RS.HiStart = Slot(A.HullHi);
+      if (RS.LoStart == -2 || RS.HiStart == -2) {
+        R.Shippable = false;
+        R.LocalOnlyWhy = "the footprint of " + A.What +
+                         " cannot be computed before the loop";
+        return;
+      }
+      Plan.push_back(RS);
+      continue;
+    }
     if (Value *Obj = getUnderlyingObject(A.Ptr, 12); Obj && R.Privates.count(Obj))
       continue;
     RangeSlots RS;
@@ -671,7 +691,9 @@ Constant *Outliner::buildDescriptor() {
   if (FootprintFn) {
     std::vector<uint8_t> Kinds;
     for (const RangeSlots &RS : Ranges)
-      Kinds.push_back(RS.Write ? PYDRON_RANGE_WRITE : PYDRON_RANGE_READ);
+      Kinds.push_back(RS.Image   ? PYDRON_RANGE_IMAGE_READ
+                      : RS.Write ? PYDRON_RANGE_WRITE
+                                 : PYDRON_RANGE_READ);
     auto *KindsInit = ConstantDataArray::get(C, Kinds);
     RangeKinds = new GlobalVariable(M, KindsInit->getType(), true,
                                     GlobalValue::PrivateLinkage, KindsInit,

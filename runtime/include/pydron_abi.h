@@ -96,6 +96,11 @@ struct pydron_fold {
 enum pydron_range_kind {
   PYDRON_RANGE_READ = 1,  /* only read by the chunk */
   PYDRON_RANGE_WRITE = 2, /* read and written: shipped in, changed bytes back */
+  /* A mutable global of the program that a functional callee reads by its
+   * symbol (not through env): a worker copies these bytes into its own
+   * copy of that global, found at the same offset from the start of the
+   * same loaded object (executable or shared library). */
+  PYDRON_RANGE_IMAGE_READ = 3,
 };
 
 /* What an env slot holds, for shipping the env to another process. */
