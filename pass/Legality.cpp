@@ -76,6 +76,8 @@ private:
   bool daAgrees(const Access &W, const Access &A, std::string &Why);
   bool hull(const Access &A, const SCEV *&Begin, const SCEV *&End);
   bool lattice(const Access &W, const Access &A, bool &NeedsCheck);
+  std::optional<uint64_t> callCost(const CallBase &CB);
+  bool CostUnknown = false;
   /// The proof used \p X's widened arithmetic: check it at run time.
   void requireConds(const Access &X) {
     if (X.CondsAdded || X.Conds.empty())
@@ -392,7 +394,17 @@ Reason Legality::scanInstructions() {
   Type *I64 = Type::getInt64Ty(L.getHeader()->getContext());
   for (BasicBlock *BB : L.blocks()) {
     for (Instruction &I : *BB) {
-      R.Cost += isa<CallBase>(I) ? 20 : 1;
+      if (auto *CB = dyn_cast<CallBase>(&I)) {
+        // A callee with a loop of its own costs an unknown amount: 0 tells
+        // the runtime to measure rather than trust an estimate.
+        std::optional<uint64_t> Callee = callCost(*CB);
+        if (!Callee)
+          CostUnknown = true;
+        else
+          R.Cost += *Callee;
+      } else {
+        R.Cost += 1;
+      }
       if (auto *LI = dyn_cast<LoadInst>(&I)) {
         if (LI->isVolatile())
           return reject(K::Volatile, "volatile read of " +
@@ -923,6 +935,50 @@ Reason Legality::dependences() {
   return nullptr;
 }
 
+/// Instructions a call executes, roughly; none when the callee (or one it
+/// calls) has a loop.
+static std::optional<uint64_t> calleeCost(const Function &F, unsigned Depth) {
+  if (F.isDeclaration())
+    return 40; // a library function (libm): a few dozen instructions
+  if (Depth > 4)
+    return std::nullopt;
+  uint64_t N = 0;
+  SmallPtrSet<const BasicBlock *, 16> Seen;
+  for (const BasicBlock &BB : F) {
+    Seen.insert(&BB);
+    for (const BasicBlock *Succ : successors(&BB))
+      if (Seen.count(Succ))
+        return std::nullopt; // a back edge: a loop
+    for (const Instruction &I : BB) {
+      if (auto *CB = dyn_cast<CallBase>(&I)) {
+        const Function *G = CB->getCalledFunction();
+        if (isa<IntrinsicInst>(CB) || !G) {
+          N += 1;
+          continue;
+        }
+        if (G == &F)
+          return std::nullopt; // recursion
+        auto C = calleeCost(*G, Depth + 1);
+        if (!C)
+          return std::nullopt;
+        N += *C;
+      } else {
+        N += 1;
+      }
+    }
+  }
+  return N;
+}
+
+std::optional<uint64_t> Legality::callCost(const CallBase &CB) {
+  if (isa<IntrinsicInst>(CB))
+    return 1;
+  const Function *F = CB.getCalledFunction();
+  if (!F)
+    return 20;
+  return calleeCost(*F, 0);
+}
+
 LoopResult Legality::run() {
   R.L = &L;
   if (!L.isLoopSimplifyForm()) {
@@ -939,6 +995,19 @@ LoopResult Legality::run() {
       return R;
     }
   }
+  // Inner loops of the body: their trip counts multiply the cost; unknown
+  // when they are not constants.
+  for (Loop *Sub : L.getLoopsInPreorder()) {
+    if (Sub == &L)
+      continue;
+    const SCEV *T = SE.getBackedgeTakenCount(Sub);
+    if (auto *C = dyn_cast<SCEVConstant>(T))
+      R.Cost *= C->getAPInt().getLimitedValue(1 << 20) + 1;
+    else
+      CostUnknown = true;
+  }
+  if (CostUnknown)
+    R.Cost = 0;
   return R;
 }
 
