@@ -282,11 +282,8 @@ int pydron_config_check_available(const struct pydron_config *cfg,
   for (size_t i = 0; i < cfg->nworkers; i++) {
     const struct pydron_worker_conf *w = &cfg->workers[i];
     const char *what = NULL, *detail = "";
-    if (w->type == PYDRON_WORKER_MULTICORE &&
-        w->u.multicore.isolation == PYDRON_ISOLATION_PROCESS)
-      what = "\"multicore\" workers with \"isolation\": \"process\"",
-      detail = "; write \"isolation\": \"thread\" or leave \"isolation\" out";
-    else if (w->type == PYDRON_WORKER_SSH)
+    /* "isolation": "process" is available (remote.c). */
+    if (w->type == PYDRON_WORKER_SSH)
       what = "\"ssh\" workers",
       detail = "; remove the entry, or use a {\"type\": \"multicore\"} entry "
                "to run on this machine";

@@ -22,6 +22,7 @@
 #include "observe.h"
 #include "pool.h"
 #include "pydron_abi.h"
+#include "remote.h"
 #include "schedule.h"
 
 /* Partial buffers are 16-byte aligned, like malloc's, whatever their
@@ -189,6 +190,13 @@ pydron_parallel_for(const struct pydron_loop *loop, int64_t trip_count,
             loop->chain ? loop->state_size : 0, result ? "a" : "no");
     abort();
   }
+  /* ---- process workers (remote_sched.c, docs/remote-workers.md) ----
+   * With "isolation": "process" configured, shippable loops run on the
+   * workers; 0 means not taken (not configured, local-only, too small,
+   * workers busy): go on locally. */
+  if (pydron_remote_parallel_for(loop, trip_count, env, result))
+    return 1;
+  /* ---- end of process workers ---- */
   int fixed = (loop->flags & PYDRON_LOOP_FIXED_CHUNKS) != 0;
   int threads = pydron_pool_threads();
   /* Fixed chunks still run chunked on one thread: their float folds must

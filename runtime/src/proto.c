@@ -9,13 +9,20 @@
  *             u32 env_len, env bytes,
  *             u32 nslots, i32 slot_object[nslots],
  *             u32 ndrops, u64 drop[ndrops],
- *             u32 nobjects, {u64 begin, u64 end}[nobjects],
+ *             u32 nmodules, {str name, u64 base}[nmodules],
+ *             u32 nobjects, {u64 begin, u64 end, u32 module}[nobjects],
  *             u32 nintervals, per interval:
  *               u32 object, u8 flags, u8 source, u16 0, u64 begin, u64 end,
  *               source DATA:   u64 keep_id, (end - begin) bytes
  *               source CACHED: u64 cache_id
+ *               source IMAGE:  u64 0 (no bytes: read-only static data)
  *   RESULT    u64 attempt, u64 run_ns, u32 buf_len, buf bytes,
- *             u32 nruns, per run: u32 interval, u64 offset, u32 len, bytes
+ *             u32 ngroups, per group (intervals in increasing order):
+ *               u32 interval, u32 nruns, per run:
+ *                 var gap (from the end of the run before, or from the
+ *                 interval's start), var len (>= 1), len bytes
+ *             ("var" is unsigned LEB128: changed bytes are often short
+ *             runs, e.g. the low byte of each counter of an array)
  *   ERROR     u64 attempt, u32 code, u32 signal, u64 address,
  *             u32 text_len, text bytes
  *   HEARTBEAT u64 value
@@ -436,6 +443,8 @@ struct cur {
 };
 
 static const uint8_t *take(struct cur *c, size_t k) {
+  if (!c->bad && k == 0) /* also for an empty payload (p may be NULL) */
+    return c->p ? c->p + c->at : (const uint8_t *)"";
   if (c->bad || k > c->n - c->at) {
     c->bad = 1;
     return NULL;
@@ -525,6 +534,7 @@ int proto_get_hello(const uint8_t *p, size_t n, struct proto_hello *out,
 }
 
 void proto_free_task(struct proto_task *t) {
+  free(t->modules);
   free(t->slot_object);
   free(t->objects);
   free(t->intervals);
@@ -590,9 +600,33 @@ int proto_get_task(const uint8_t *p, size_t n, struct proto_task *t,
   for (uint32_t i = 0; i < t->ndrops; i++)
     t->drops[i] = g64(&c);
 
+  t->nmodules = g32(&c);
+  if (c.bad || t->nmodules > PROTO_MAX_MODULES ||
+      10ull * t->nmodules > left(&c)) {
+    set_err(err, err_len, "bad task: %u modules", t->nmodules);
+    goto fail;
+  }
+  if (t->nmodules) {
+    t->modules = calloc(t->nmodules, sizeof *t->modules);
+    if (!t->modules)
+      goto nomem;
+  }
+  for (uint32_t i = 0; i < t->nmodules; i++) {
+    struct proto_module *m = &t->modules[i];
+    m->name_len = g16(&c);
+    m->name = (const char *)take(&c, m->name_len);
+    m->base = g64(&c);
+    if (c.bad || m->name_len > PROTO_MAX_MODULE_NAME ||
+        memchr(m->name, 0, m->name_len)) {
+      set_err(err, err_len, "bad task: module %u is truncated or has a bad "
+              "name", i);
+      goto fail;
+    }
+  }
+
   t->nobjects = g32(&c);
   if (c.bad || t->nobjects > PROTO_MAX_OBJECTS ||
-      16ull * t->nobjects > left(&c)) {
+      20ull * t->nobjects > left(&c)) {
     set_err(err, err_len, "bad task: %u objects", t->nobjects);
     goto fail;
   }
@@ -605,6 +639,12 @@ int proto_get_task(const uint8_t *p, size_t n, struct proto_task *t,
     struct proto_object *o = &t->objects[i];
     o->begin = g64(&c);
     o->end = g64(&c);
+    o->module = g32(&c);
+    if (o->module > t->nmodules) {
+      set_err(err, err_len, "bad task: object %u names module %u of %u", i,
+              o->module, t->nmodules);
+      goto fail;
+    }
     if (o->end <= o->begin || o->end - o->begin > PROTO_MAX_OBJECT_BYTES ||
         (i > 0 && o->begin < t->objects[i - 1].end)) {
       set_err(err, err_len, "bad task: object %u [0x%llx, 0x%llx) is empty, "
@@ -645,7 +685,8 @@ int proto_get_task(const uint8_t *p, size_t n, struct proto_task *t,
       goto fail;
     }
     if (pad || (iv->flags & ~PROTO_IV_WRITE) ||
-        (iv->source != PROTO_IV_DATA && iv->source != PROTO_IV_CACHED) ||
+        (iv->source != PROTO_IV_DATA && iv->source != PROTO_IV_CACHED &&
+         iv->source != PROTO_IV_IMAGE) ||
         iv->object >= t->nobjects || iv->end <= iv->begin ||
         iv->begin < t->objects[iv->object].begin ||
         iv->end > t->objects[iv->object].end ||
@@ -671,6 +712,15 @@ int proto_get_task(const uint8_t *p, size_t n, struct proto_task *t,
         goto fail;
       }
       iv->data = take(&c, (size_t)len);
+    } else if (iv->source == PROTO_IV_IMAGE) {
+      uint64_t zero = g64(&c);
+      if (c.bad || zero || (iv->flags & PROTO_IV_WRITE) ||
+          t->objects[iv->object].module == 0) {
+        set_err(err, err_len, "bad task: interval %u of the executable's "
+                "read-only data is written, outside a module, or "
+                "truncated", i);
+        goto fail;
+      }
     } else {
       iv->cache_id = g64(&c);
       if (c.bad || iv->cache_id == 0) {
@@ -698,6 +748,38 @@ void proto_free_result(struct proto_result *r) {
   memset(r, 0, sizeof *r);
 }
 
+/* Unsigned LEB128, at most 64 bits. */
+static uint64_t gvar(struct cur *c) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    uint8_t b = g8(c);
+    if (c->bad)
+      return 0;
+    if (shift == 63 && b > 1) {
+      c->bad = 1;
+      return 0;
+    }
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80))
+      return v;
+  }
+  c->bad = 1;
+  return 0;
+}
+
+void pbuf_var(struct pbuf *b, uint64_t v) {
+  uint8_t tmp[10];
+  int n = 0;
+  do {
+    tmp[n] = (uint8_t)(v & 0x7f);
+    v >>= 7;
+    if (v)
+      tmp[n] |= 0x80;
+    n++;
+  } while (v);
+  pbuf_put(b, tmp, (size_t)n);
+}
+
 int proto_get_result(const uint8_t *p, size_t n, struct proto_result *r,
                      char *err, size_t err_len) {
   struct cur c = {p, n, 0, 0};
@@ -710,43 +792,58 @@ int proto_get_result(const uint8_t *p, size_t n, struct proto_result *r,
     return -1;
   }
   r->buf = take(&c, r->buf_len);
-  r->nruns = g32(&c);
-  /* A run takes at least 17 bytes. */
-  if (c.bad || 17ull * r->nruns > left(&c)) {
-    set_err(err, err_len, "bad result: %u runs in %zu bytes", r->nruns,
+  uint32_t ngroups = g32(&c);
+  if (c.bad || 8ull * ngroups > left(&c)) {
+    set_err(err, err_len, "bad result: %u run groups in %zu bytes", ngroups,
             left(&c));
     return -1;
   }
-  if (r->nruns) {
-    r->runs = malloc(sizeof *r->runs * r->nruns);
-    if (!r->runs) {
-      set_err(err, err_len, "out of memory decoding a result");
-      return -1;
-    }
+  /* A run takes at least 3 bytes: bounds the array before it exists. */
+  size_t cap = left(&c) / 3 + 1, have = 0;
+  r->runs = malloc(sizeof *r->runs * (cap < 64 ? cap : 64));
+  size_t alloc = cap < 64 ? cap : 64;
+  if (!r->runs) {
+    set_err(err, err_len, "out of memory decoding a result");
+    return -1;
   }
-  for (uint32_t i = 0; i < r->nruns; i++) {
-    struct proto_run *run = &r->runs[i];
-    run->interval = g32(&c);
-    run->offset = g64(&c);
-    run->len = g32(&c);
-    run->data = take(&c, run->len);
-    if (c.bad || run->len == 0 || run->offset > UINT64_MAX - run->len) {
-      set_err(err, err_len, "bad result: run %u (interval %u, offset %llu, "
-              "%u bytes) is empty or truncated", i, run->interval,
-              (unsigned long long)run->offset, run->len);
+  int64_t prev_iv = -1;
+  for (uint32_t g = 0; g < ngroups; g++) {
+    uint32_t iv = g32(&c), nr = g32(&c);
+    if (c.bad || (int64_t)iv <= prev_iv || nr == 0 ||
+        nr > left(&c) / 3) {
+      set_err(err, err_len, "bad result: run group %u (interval %u, %u "
+              "runs) is truncated, empty or out of order", g, iv, nr);
       goto fail;
     }
-    if (i > 0) {
-      const struct proto_run *prev = &r->runs[i - 1];
-      if (run->interval < prev->interval ||
-          (run->interval == prev->interval &&
-           run->offset < prev->offset + prev->len)) {
-        set_err(err, err_len, "bad result: run %u overlaps or precedes the "
-                "run before it", i);
+    prev_iv = iv;
+    uint64_t at = 0;
+    for (uint32_t k = 0; k < nr; k++) {
+      uint64_t gap = gvar(&c), len = gvar(&c);
+      if (c.bad || len == 0 || len > left(&c) || len > UINT32_MAX ||
+          gap > UINT64_MAX - at || at + gap > UINT64_MAX - len) {
+        set_err(err, err_len, "bad result: run %u of interval %u is empty, "
+                "truncated or overflows", k, iv);
         goto fail;
       }
+      if (have == alloc) {
+        size_t grow = alloc * 2 < cap ? alloc * 2 : cap;
+        struct proto_run *more = realloc(r->runs, sizeof *more * grow);
+        if (!more) {
+          set_err(err, err_len, "out of memory decoding a result");
+          goto fail;
+        }
+        r->runs = more;
+        alloc = grow;
+      }
+      struct proto_run *run = &r->runs[have++];
+      run->interval = iv;
+      run->offset = at + gap;
+      run->len = (uint32_t)len;
+      run->data = take(&c, (size_t)len);
+      at = run->offset + len;
     }
   }
+  r->nruns = (uint32_t)have;
   if (left(&c) != 0) {
     set_err(err, err_len, "bad result: %zu bytes after the last run",
             left(&c));

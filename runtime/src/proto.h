@@ -41,6 +41,8 @@
 #define PROTO_MAX_DROPS 65536u
 #define PROTO_MAX_OBJECT_BYTES (1ull << 44) /* address space, not memory */
 #define PROTO_MAX_FEATURES 8u
+#define PROTO_MAX_MODULES 64u
+#define PROTO_MAX_MODULE_NAME 1023u
 
 enum proto_type {
   PROTO_HELLO = 1,     /* worker -> master, first */
@@ -67,6 +69,8 @@ enum proto_error_code {
 #define PROTO_IV_WRITE 1u  /* holds a WRITE range: diff it and send back */
 #define PROTO_IV_DATA 0u   /* the bytes follow */
 #define PROTO_IV_CACHED 1u /* the worker holds them under cache_id */
+#define PROTO_IV_IMAGE 2u  /* read-only data of the executable (or a shared
+                              object): the worker has the same bytes */
 
 /* ---- encoding ---------------------------------------------------------- */
 
@@ -89,6 +93,8 @@ void pbuf_u32(struct pbuf *b, uint32_t v);
 void pbuf_u64(struct pbuf *b, uint64_t v);
 /* u16 length, bytes (cut at 65535). */
 void pbuf_str(struct pbuf *b, const char *s);
+/* Unsigned LEB128. */
+void pbuf_var(struct pbuf *b, uint64_t v);
 
 /* Starts a frame of `type` at the end of b (header with length 0); returns
  * its offset for proto_frame_end, which fills in the length. Returns 0
@@ -154,12 +160,21 @@ struct proto_hello {
 
 struct proto_object {
   uint64_t begin, end; /* master addresses */
+  uint32_t module;     /* 0: anonymous memory (heap, stack, mmap): mapped
+                          fresh; k: static storage of module k - 1, put at
+                          the same offset in the worker's copy */
+};
+
+struct proto_module {
+  const char *name; /* not NUL-terminated; "" (length 0): the executable */
+  uint32_t name_len;
+  uint64_t base;    /* the master's load bias */
 };
 
 struct proto_interval {
   uint32_t object;
   uint8_t flags;  /* PROTO_IV_WRITE */
-  uint8_t source; /* PROTO_IV_DATA or PROTO_IV_CACHED */
+  uint8_t source; /* PROTO_IV_DATA, PROTO_IV_CACHED or PROTO_IV_IMAGE */
   uint64_t begin, end;
   uint64_t cache_id; /* CACHED: the worker's copy */
   uint64_t keep_id;  /* DATA: keep the bytes under this id (0: don't) */
@@ -181,6 +196,8 @@ struct proto_task {
   struct proto_interval *intervals;
   uint32_t ndrops;
   uint64_t *drops; /* cache ids to forget, before this task's intervals */
+  uint32_t nmodules;
+  struct proto_module *modules;
 };
 
 struct proto_run {

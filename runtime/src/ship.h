@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "hash128.h"
+#include "image.h"
 #include "proto.h"
 #include "pydron_abi.h"
 
@@ -88,6 +89,8 @@ struct ship_plan {
   struct ship_memo *memo;
   size_t nmemo, capmemo;
   uint64_t footprint_bytes; /* of the whole loop, for chunk sizing */
+  uint32_t nmodules;        /* modules holding objects (static storage) */
+  struct image_module *modules;
 };
 
 /* Why a loop cannot be shipped (NULL: it can): no footprint function, no
@@ -114,6 +117,7 @@ struct ship_task {
   uint32_t nwrites;
   struct ship_span *writes;    /* WRITE ranges, coalesced, sorted */
   uint64_t bytes_out;          /* frame size */
+  uint64_t bytes_cached;       /* interval bytes the worker already held */
 };
 
 /* Appends the task frame for chunk [lo, hi) to out and fills rec. Returns
@@ -166,7 +170,7 @@ void ship_store_free(struct ship_store *s);
 /* ---- worker: mapping a task ------------------------------------------------ */
 
 struct ship_local_object {
-  uint8_t *base; /* the reservation */
+  uint8_t *base; /* the reservation; NULL for static storage */
   size_t size;
   uint8_t *begin;        /* where the object's first byte is */
   uint64_t master_begin; /* ... and where it is on the master */
@@ -176,8 +180,12 @@ struct ship_local_object {
 struct ship_local_interval {
   uint8_t *local;
   uint64_t len;
-  uint8_t *pristine; /* written intervals: the shipped-in copy */
+  const uint8_t *pristine; /* written intervals: the shipped-in bytes (in
+                              the task's payload, which outlives the
+                              mapping) */
   int write;
+  int is_static; /* in the worker's own static storage (a global) */
+  int image;     /* ... in read-only static data: not copied, not locked */
 };
 
 struct ship_mapping {
@@ -186,18 +194,21 @@ struct ship_mapping {
   uint32_t nintervals;
   struct ship_local_interval *intervals;
   uint8_t *env; /* rebased env (loop->env_size bytes) */
+  int locked;   /* holds static storage (see ship_worker.c) */
 };
 
 /* Maps every object and interval of t for loop, fills them (from the task
  * or from `cached`, which holds for each interval the store entry of a
- * CACHED interval) and rebases the env. Returns 0, or -1 with why (code
+ * CACHED interval) and rebases the env. The task's payload must outlive
+ * the mapping (written intervals are diffed against it). Returns 0, or -1 with why (code
  * in *code: PROTO_ERR_BAD_TASK, PROTO_ERR_NO_MEMORY); *m is then freed. */
 int ship_map(struct ship_mapping *m, const struct proto_task *t,
              const struct pydron_loop *loop,
              struct ship_store_entry *const *cached, uint32_t *code,
              char *why, size_t why_len);
-/* Appends "u32 nruns, runs" of the changed bytes of written intervals to
- * out. Returns 0, or -1 with why when the chunk wrote bytes next to an
+/* Appends the run groups of a RESULT (proto.c: u32 ngroups, then per
+ * written interval with changes: u32 interval, u32 nruns, runs) with the
+ * changed bytes of written intervals to out. Returns 0, or -1 with why when the chunk wrote bytes next to an
  * interval (inside its pages but outside every interval). */
 int ship_diff(const struct ship_mapping *m, struct pbuf *out, char *why,
               size_t why_len);
