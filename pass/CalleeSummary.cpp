@@ -91,18 +91,21 @@ static std::optional<Expr> toExpr(const SCEV *S) {
   }
 }
 
-const SCEV *instantiate(const Expr &E, const CallBase &CB, ScalarEvolution &SE) {
-  Type *Ty = IntegerType::get(CB.getContext(), E.Bits);
+/// Rebuilds \p E as a SCEV, \p ParamOf giving each parameter's value.
+static const SCEV *rebuild(const Expr &E, LLVMContext &Ctx,
+                           function_ref<const SCEV *(unsigned)> ParamOf,
+                           ScalarEvolution &SE) {
+  Type *Ty = IntegerType::get(Ctx, E.Bits);
   SmallVector<const SCEV *, 4> Ops;
   for (const Expr &Op : E.Ops) {
-    const SCEV *S = instantiate(Op, CB, SE);
+    const SCEV *S = rebuild(Op, Ctx, ParamOf, SE);
     if (!S)
       return nullptr;
     Ops.push_back(S);
   }
   switch (E.K) {
   case Expr::Const: return SE.getConstant(Ty, E.Value, true);
-  case Expr::Param: return SE.getSCEV(CB.getArgOperand(E.Value));
+  case Expr::Param: return ParamOf(E.Value);
   case Expr::Add: return SE.getAddExpr(Ops);
   case Expr::Mul: return SE.getMulExpr(Ops);
   case Expr::SExt: return SE.getSignExtendExpr(Ops[0], Ty);
@@ -114,6 +117,12 @@ const SCEV *instantiate(const Expr &E, const CallBase &CB, ScalarEvolution &SE) 
   case Expr::UMin: return SE.getUMinExpr(Ops);
   }
   return nullptr;
+}
+
+const SCEV *instantiate(const Expr &E, const CallBase &CB, ScalarEvolution &SE) {
+  return rebuild(
+      E, CB.getContext(),
+      [&](unsigned P) { return SE.getSCEV(CB.getArgOperand(P)); }, SE);
 }
 
 const Summary &CalleeSummaries::of(Function &F) const {
@@ -186,28 +195,9 @@ static void unknown(Extent &E, std::string Why) {
 
 /// Rebuilds \p E over \p F's own parameters.
 static const SCEV *inCallee(const Expr &E, Function &F, ScalarEvolution &SE) {
-  Type *Ty = IntegerType::get(F.getContext(), E.Bits);
-  SmallVector<const SCEV *, 4> Ops;
-  for (const Expr &Op : E.Ops) {
-    const SCEV *S = inCallee(Op, F, SE);
-    if (!S)
-      return nullptr;
-    Ops.push_back(S);
-  }
-  switch (E.K) {
-  case Expr::Const: return SE.getConstant(Ty, E.Value, true);
-  case Expr::Param: return SE.getSCEV(F.getArg(E.Value));
-  case Expr::Add: return SE.getAddExpr(Ops);
-  case Expr::Mul: return SE.getMulExpr(Ops);
-  case Expr::SExt: return SE.getSignExtendExpr(Ops[0], Ty);
-  case Expr::ZExt: return SE.getZeroExtendExpr(Ops[0], Ty);
-  case Expr::Trunc: return SE.getTruncateExpr(Ops[0], Ty);
-  case Expr::SMax: return SE.getSMaxExpr(Ops);
-  case Expr::UMax: return SE.getUMaxExpr(Ops);
-  case Expr::SMin: return SE.getSMinExpr(Ops);
-  case Expr::UMin: return SE.getUMinExpr(Ops);
-  }
-  return nullptr;
+  return rebuild(
+      E, F.getContext(), [&](unsigned P) { return SE.getSCEV(F.getArg(P)); },
+      SE);
 }
 
 /// Evaluates \p E with every integer parameter equal to \p V.

@@ -193,6 +193,7 @@ private:
 
   void collectInputs();
   BasicBlock *SeqPreheader = nullptr;
+  Function *helperFunction(FunctionType *FT, StringRef What);
   Function *buildChunk();
   Function *buildChain();
   Function *ChainFn = nullptr;
@@ -233,6 +234,25 @@ static bool derivesFromPrivate(Value *V, const SmallPtrSetImpl<Value *> &Private
   return false;
 }
 
+/// A new internal function F.pydron.<What>.<tag> with F's target and
+/// floating-point attributes (so it is optimized like F's own code).
+Function *Outliner::helperFunction(FunctionType *FT, StringRef What) {
+  Function *H = Function::Create(FT, GlobalValue::InternalLinkage,
+                                 F.getName() + ".pydron." + What + "." +
+                                     Twine(Tag),
+                                 M);
+  for (Attribute A : F.getAttributes().getFnAttrs())
+    H->addFnAttr(A);
+  for (auto Kind : {Attribute::NoInline, Attribute::OptimizeNone,
+                    Attribute::Memory, Attribute::AlwaysInline})
+    H->removeFnAttr(Kind);
+  for (StringRef A : {"pydron-schedule", "pydron-functional"})
+    H->removeFnAttr(A);
+  H->addFnAttr("pydron-chunk");
+  H->addFnAttr(Attribute::NoUnwind);
+  return H;
+}
+
 void Outliner::collectInputs() {
   SmallVector<Value *, 8> Work;
   for (BasicBlock *BB : L.blocks())
@@ -271,17 +291,7 @@ void Outliner::collectInputs() {
 Function *Outliner::buildChunk() {
   Type *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
   auto *FT = FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr}, false);
-  Function *Ch = Function::Create(FT, GlobalValue::InternalLinkage,
-                                  F.getName() + ".pydron.chunk." + Twine(Tag), M);
-  for (Attribute A : F.getAttributes().getFnAttrs())
-    Ch->addFnAttr(A);
-  for (auto Kind : {Attribute::NoInline, Attribute::OptimizeNone,
-                    Attribute::Memory, Attribute::AlwaysInline})
-    Ch->removeFnAttr(Kind);
-  for (StringRef A : {"pydron-schedule", "pydron-functional"})
-    Ch->removeFnAttr(A);
-  Ch->addFnAttr("pydron-chunk");
-  Ch->addFnAttr(Attribute::NoUnwind);
+  Function *Ch = helperFunction(FT, "chunk");
   Argument *Lo = Ch->getArg(0), *Hi = Ch->getArg(1), *Env = Ch->getArg(2),
            *Partial = Ch->getArg(3);
   Lo->setName("lo");
@@ -431,17 +441,7 @@ Function *Outliner::buildChain() {
   Type *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
   auto *FT = FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr, Ptr},
                                false);
-  Function *Ch = Function::Create(FT, GlobalValue::InternalLinkage,
-                                  F.getName() + ".pydron.chain." + Twine(Tag), M);
-  for (Attribute A : F.getAttributes().getFnAttrs())
-    Ch->addFnAttr(A);
-  for (auto Kind : {Attribute::NoInline, Attribute::OptimizeNone,
-                    Attribute::Memory, Attribute::AlwaysInline})
-    Ch->removeFnAttr(Kind);
-  for (StringRef A : {"pydron-schedule", "pydron-functional"})
-    Ch->removeFnAttr(A);
-  Ch->addFnAttr("pydron-chunk");
-  Ch->addFnAttr(Attribute::NoUnwind);
+  Function *Ch = helperFunction(FT, "chain");
   Argument *Lo = Ch->getArg(0), *Hi = Ch->getArg(1), *Env = Ch->getArg(2),
            *Values = Ch->getArg(3), *State = Ch->getArg(4);
   BasicBlock *Entry = BasicBlock::Create(C, "entry", Ch);
