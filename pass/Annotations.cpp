@@ -39,7 +39,9 @@ bool isSchedule(const Function &F) {
   return F.hasFnAttribute(ScheduleAttr) || ScheduleAllOpt;
 }
 
-bool isFunctional(const Function &F) { return F.hasFnAttribute(FunctionalAttr); }
+bool isFunctional(const Function &F) {
+  return F.hasFnAttribute(FunctionalAttr);
+}
 
 static StringRef stringOf(const Constant *C) {
   if (!C)
@@ -78,9 +80,9 @@ static std::vector<std::string> parameterNames(const Function &F) {
 }
 
 /// Resolves "#3" or a parameter name to a 0-based parameter number.
-static std::optional<unsigned> resolveParam(StringRef Ref,
-                                            const std::vector<std::string> &Names,
-                                            std::string &Why) {
+static std::optional<unsigned>
+resolveParam(StringRef Ref, const std::vector<std::string> &Names,
+             std::string &Why) {
   Ref = Ref.trim();
   if (Ref.consume_front("#")) {
     unsigned No;
@@ -230,9 +232,9 @@ std::vector<std::pair<Function *, std::string>> importAnnotations(Module &M) {
       if (auto *CI = dyn_cast<ConstantInt>(AS->getOperand(2)))
         Size = CI->getZExtValue();
       std::string Why;
-      auto E = parseExtent(*F, Kind == "pydron.writes",
-                           stringOf(AS->getOperand(0)),
-                           stringOf(AS->getOperand(1)), Size, Why);
+      auto E =
+          parseExtent(*F, Kind == "pydron.writes", stringOf(AS->getOperand(0)),
+                      stringOf(AS->getOperand(1)), Size, Why);
       if (!E) {
         Problems.push_back(
             {F, std::string(Kind == "pydron.writes" ? "PYDRON_WRITES"
@@ -240,11 +242,10 @@ std::vector<std::pair<Function *, std::string>> importAnnotations(Module &M) {
                     " on '" + F->getName().str() + "' ignored: " + Why});
         continue;
       }
-      std::string Old = F->getFnAttribute(ExtentsAttr).isValid()
-                            ? F->getFnAttribute(ExtentsAttr)
-                                  .getValueAsString()
-                                  .str()
-                            : "";
+      std::string Old =
+          F->getFnAttribute(ExtentsAttr).isValid()
+              ? F->getFnAttribute(ExtentsAttr).getValueAsString().str()
+              : "";
       F->addFnAttr(ExtentsAttr, Old + serialize(*E) + ";");
     }
   }

@@ -16,7 +16,6 @@
 
 #include "llvm/Analysis/AliasAnalysis.h"
 #include "llvm/Analysis/LoopInfo.h"
-#include "llvm/IR/Module.h"
 #include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/Analysis/ScalarEvolutionExpressions.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
@@ -24,6 +23,7 @@
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
 
 using namespace llvm;
 
@@ -37,23 +37,36 @@ std::string Expr::str() const {
     return S + ")";
   };
   switch (K) {
-  case Const: return std::to_string(Value);
-  case Param: return "#" + std::to_string(Value + 1);
-  case Add: return Bin(" + ");
-  case Mul: return Bin(" * ");
-  case SExt: case ZExt: case Trunc: return Ops[0].str();
-  case SMax: return "smax" + Bin(", ");
-  case UMax: return "umax" + Bin(", ");
-  case SMin: return "smin" + Bin(", ");
-  case UMin: return "umin" + Bin(", ");
+  case Const:
+    return std::to_string(Value);
+  case Param:
+    return "#" + std::to_string(Value + 1);
+  case Add:
+    return Bin(" + ");
+  case Mul:
+    return Bin(" * ");
+  case SExt:
+  case ZExt:
+  case Trunc:
+    return Ops[0].str();
+  case SMax:
+    return "smax" + Bin(", ");
+  case UMax:
+    return "umax" + Bin(", ");
+  case SMin:
+    return "smin" + Bin(", ");
+  case UMin:
+    return "umin" + Bin(", ");
   }
   return "?";
 }
 
 static std::optional<Expr> toExpr(const SCEV *S) {
   Expr E;
-  E.Bits = S->getType()->isPointerTy() ? 64 : S->getType()->getIntegerBitWidth();
-  auto Nary = [&](Expr::Kind K, ArrayRef<const SCEV *> Ops) -> std::optional<Expr> {
+  E.Bits =
+      S->getType()->isPointerTy() ? 64 : S->getType()->getIntegerBitWidth();
+  auto Nary = [&](Expr::Kind K,
+                  ArrayRef<const SCEV *> Ops) -> std::optional<Expr> {
     E.K = K;
     for (const SCEV *Op : Ops) {
       auto X = toExpr(Op);
@@ -77,15 +90,24 @@ static std::optional<Expr> toExpr(const SCEV *S) {
       return E;
     }
     return std::nullopt;
-  case scAddExpr: return Nary(Expr::Add, cast<SCEVNAryExpr>(S)->operands());
-  case scMulExpr: return Nary(Expr::Mul, cast<SCEVNAryExpr>(S)->operands());
-  case scSMaxExpr: return Nary(Expr::SMax, cast<SCEVNAryExpr>(S)->operands());
-  case scUMaxExpr: return Nary(Expr::UMax, cast<SCEVNAryExpr>(S)->operands());
-  case scSMinExpr: return Nary(Expr::SMin, cast<SCEVNAryExpr>(S)->operands());
-  case scUMinExpr: return Nary(Expr::UMin, cast<SCEVNAryExpr>(S)->operands());
-  case scSignExtend: return Nary(Expr::SExt, {cast<SCEVCastExpr>(S)->getOperand()});
-  case scZeroExtend: return Nary(Expr::ZExt, {cast<SCEVCastExpr>(S)->getOperand()});
-  case scTruncate: return Nary(Expr::Trunc, {cast<SCEVCastExpr>(S)->getOperand()});
+  case scAddExpr:
+    return Nary(Expr::Add, cast<SCEVNAryExpr>(S)->operands());
+  case scMulExpr:
+    return Nary(Expr::Mul, cast<SCEVNAryExpr>(S)->operands());
+  case scSMaxExpr:
+    return Nary(Expr::SMax, cast<SCEVNAryExpr>(S)->operands());
+  case scUMaxExpr:
+    return Nary(Expr::UMax, cast<SCEVNAryExpr>(S)->operands());
+  case scSMinExpr:
+    return Nary(Expr::SMin, cast<SCEVNAryExpr>(S)->operands());
+  case scUMinExpr:
+    return Nary(Expr::UMin, cast<SCEVNAryExpr>(S)->operands());
+  case scSignExtend:
+    return Nary(Expr::SExt, {cast<SCEVCastExpr>(S)->getOperand()});
+  case scZeroExtend:
+    return Nary(Expr::ZExt, {cast<SCEVCastExpr>(S)->getOperand()});
+  case scTruncate:
+    return Nary(Expr::Trunc, {cast<SCEVCastExpr>(S)->getOperand()});
   default:
     return std::nullopt;
   }
@@ -104,22 +126,34 @@ static const SCEV *rebuild(const Expr &E, LLVMContext &Ctx,
     Ops.push_back(S);
   }
   switch (E.K) {
-  case Expr::Const: return SE.getConstant(Ty, E.Value, true);
-  case Expr::Param: return ParamOf(E.Value);
-  case Expr::Add: return SE.getAddExpr(Ops);
-  case Expr::Mul: return SE.getMulExpr(Ops);
-  case Expr::SExt: return SE.getSignExtendExpr(Ops[0], Ty);
-  case Expr::ZExt: return SE.getZeroExtendExpr(Ops[0], Ty);
-  case Expr::Trunc: return SE.getTruncateExpr(Ops[0], Ty);
-  case Expr::SMax: return SE.getSMaxExpr(Ops);
-  case Expr::UMax: return SE.getUMaxExpr(Ops);
-  case Expr::SMin: return SE.getSMinExpr(Ops);
-  case Expr::UMin: return SE.getUMinExpr(Ops);
+  case Expr::Const:
+    return SE.getConstant(Ty, E.Value, true);
+  case Expr::Param:
+    return ParamOf(E.Value);
+  case Expr::Add:
+    return SE.getAddExpr(Ops);
+  case Expr::Mul:
+    return SE.getMulExpr(Ops);
+  case Expr::SExt:
+    return SE.getSignExtendExpr(Ops[0], Ty);
+  case Expr::ZExt:
+    return SE.getZeroExtendExpr(Ops[0], Ty);
+  case Expr::Trunc:
+    return SE.getTruncateExpr(Ops[0], Ty);
+  case Expr::SMax:
+    return SE.getSMaxExpr(Ops);
+  case Expr::UMax:
+    return SE.getUMaxExpr(Ops);
+  case Expr::SMin:
+    return SE.getSMinExpr(Ops);
+  case Expr::UMin:
+    return SE.getUMinExpr(Ops);
   }
   return nullptr;
 }
 
-const SCEV *instantiate(const Expr &E, const CallBase &CB, ScalarEvolution &SE) {
+const SCEV *instantiate(const Expr &E, const CallBase &CB,
+                        ScalarEvolution &SE) {
   return rebuild(
       E, CB.getContext(),
       [&](unsigned P) { return SE.getSCEV(CB.getArgOperand(P)); }, SE);
@@ -153,7 +187,8 @@ static Expr exprOfDeclared(const DeclaredExtent &D, const Function &F) {
       Expr P;
       P.K = Expr::Param;
       P.Value = Fac.Value;
-      P.Bits = F.getFunctionType()->getParamType(Fac.Value)->getIntegerBitWidth();
+      P.Bits =
+          F.getFunctionType()->getParamType(Fac.Value)->getIntegerBitWidth();
       if (P.Bits < 64) {
         X.K = Expr::SExt;
         X.Ops.push_back(P);
@@ -217,20 +252,44 @@ static std::optional<int64_t> evaluate(const Expr &E, int64_t V) {
     return (U >> (E.Bits - 1)) ? int64_t(U | ~Mask) : int64_t(U);
   };
   switch (E.K) {
-  case Expr::Const: return E.Value;
-  case Expr::Param: return Wrap(V);
-  case Expr::Add: { int64_t S = 0; for (int64_t X : Ops) S += X; return Wrap(S); }
-  case Expr::Mul: { int64_t P = 1; for (int64_t X : Ops) P *= X; return Wrap(P); }
-  case Expr::SExt: return Ops[0];
+  case Expr::Const:
+    return E.Value;
+  case Expr::Param:
+    return Wrap(V);
+  case Expr::Add: {
+    int64_t S = 0;
+    for (int64_t X : Ops)
+      S += X;
+    return Wrap(S);
+  }
+  case Expr::Mul: {
+    int64_t P = 1;
+    for (int64_t X : Ops)
+      P *= X;
+    return Wrap(P);
+  }
+  case Expr::SExt:
+    return Ops[0];
   case Expr::ZExt: {
     unsigned B = E.Ops[0].Bits;
     return B >= 64 ? Ops[0] : int64_t(uint64_t(Ops[0]) & ((1ull << B) - 1));
   }
-  case Expr::Trunc: return Wrap(Ops[0]);
-  case Expr::SMax: return *std::max_element(Ops.begin(), Ops.end());
-  case Expr::SMin: return *std::min_element(Ops.begin(), Ops.end());
-  case Expr::UMax: return int64_t(uint64_t(*std::max_element(Ops.begin(), Ops.end(), [](int64_t A, int64_t B) { return uint64_t(A) < uint64_t(B); })));
-  case Expr::UMin: return int64_t(uint64_t(*std::min_element(Ops.begin(), Ops.end(), [](int64_t A, int64_t B) { return uint64_t(A) < uint64_t(B); })));
+  case Expr::Trunc:
+    return Wrap(Ops[0]);
+  case Expr::SMax:
+    return *std::max_element(Ops.begin(), Ops.end());
+  case Expr::SMin:
+    return *std::min_element(Ops.begin(), Ops.end());
+  case Expr::UMax:
+    return int64_t(uint64_t(
+        *std::max_element(Ops.begin(), Ops.end(), [](int64_t A, int64_t B) {
+          return uint64_t(A) < uint64_t(B);
+        })));
+  case Expr::UMin:
+    return int64_t(uint64_t(
+        *std::min_element(Ops.begin(), Ops.end(), [](int64_t A, int64_t B) {
+          return uint64_t(A) < uint64_t(B);
+        })));
   }
   return std::nullopt;
 }
@@ -283,8 +342,8 @@ Summary CalleeSummaries::compute(Function &F) const {
       if (auto *GV = dyn_cast_or_null<GlobalVariable>(Obj)) {
         if (Write) {
           Warnings.push_back({&F, "functional function '" + F.getName().str() +
-                                      "' writes global '" + GV->getName().str() +
-                                      "'"});
+                                      "' writes global '" +
+                                      GV->getName().str() + "'"});
           if (S.SyncWhy.empty())
             S.SyncWhy = "it writes global '" + GV->getName().str() + "'";
         } else if (std::find(S.GlobalsRead.begin(), S.GlobalsRead.end(), GV) ==
@@ -310,8 +369,11 @@ Summary CalleeSummaries::compute(Function &F) const {
       (Write ? P.Writes : P.Reads) = true;
       Extent &E = Write ? P.Write : P.Read;
       std::string Why;
-      const SCEV *Lo = boundOver(SE.getMinusSCEV(Begin, Base), false, All, A.LI, SE, Why);
-      const SCEV *Hi = Lo ? boundOver(SE.getMinusSCEV(End, Base), true, All, A.LI, SE, Why) : nullptr;
+      const SCEV *Lo =
+          boundOver(SE.getMinusSCEV(Begin, Base), false, All, A.LI, SE, Why);
+      const SCEV *Hi =
+          Lo ? boundOver(SE.getMinusSCEV(End, Base), true, All, A.LI, SE, Why)
+             : nullptr;
       std::optional<Expr> LoE, HiE;
       if (Lo && Hi) {
         LoE = toExpr(Lo);
@@ -341,12 +403,21 @@ Summary CalleeSummaries::compute(Function &F) const {
       }
       if (auto *LI = dyn_cast<LoadInst>(&I)) {
         const SCEV *B = SE.getSCEV(LI->getPointerOperand());
-        Record(B, SE.getAddExpr(B, SE.getConstant(I64, DL.getTypeStoreSize(LI->getType()))), false, I);
+        Record(B,
+               SE.getAddExpr(
+                   B, SE.getConstant(I64, DL.getTypeStoreSize(LI->getType()))),
+               false, I);
       } else if (auto *SI = dyn_cast<StoreInst>(&I)) {
         const SCEV *B = SE.getSCEV(SI->getPointerOperand());
-        Record(B, SE.getAddExpr(B, SE.getConstant(I64, DL.getTypeStoreSize(SI->getValueOperand()->getType()))), true, I);
+        Record(
+            B,
+            SE.getAddExpr(
+                B, SE.getConstant(I64, DL.getTypeStoreSize(
+                                           SI->getValueOperand()->getType()))),
+            true, I);
       } else if (auto *MI = dyn_cast<MemIntrinsic>(&I)) {
-        const SCEV *Len = SE.getTruncateOrZeroExtend(SE.getSCEV(MI->getLength()), I64);
+        const SCEV *Len =
+            SE.getTruncateOrZeroExtend(SE.getSCEV(MI->getLength()), I64);
         const SCEV *B = SE.getSCEV(MI->getDest());
         Record(B, SE.getAddExpr(B, Len), true, I);
         if (auto *MT = dyn_cast<MemTransferInst>(MI)) {
@@ -390,7 +461,8 @@ Summary CalleeSummaries::compute(Function &F) const {
             if (std::find(S.GlobalsRead.begin(), S.GlobalsRead.end(), GV) ==
                 S.GlobalsRead.end())
               S.GlobalsRead.push_back(GV);
-          for (unsigned K = 0; K < CB->arg_size() && K < CS.Params.size(); ++K) {
+          for (unsigned K = 0; K < CB->arg_size() && K < CS.Params.size();
+               ++K) {
             const ParamSummary &PS = CS.Params[K];
             const SCEV *ArgS = SE.getSCEV(CB->getArgOperand(K));
             for (bool W : {false, true}) {
@@ -401,12 +473,15 @@ Summary CalleeSummaries::compute(Function &F) const {
               const SCEV *Hi = E.Known ? instantiate(E.Hi, *CB, SE) : nullptr;
               if (Lo && Hi) {
                 Record(SE.getAddExpr(ArgS, Lo), SE.getAddExpr(ArgS, Hi), W, I);
-              } else if (auto *PA = dyn_cast<Argument>(getUnderlyingObject(CB->getArgOperand(K)))) {
+              } else if (auto *PA = dyn_cast<Argument>(
+                             getUnderlyingObject(CB->getArgOperand(K)))) {
                 ParamSummary &P = S.Params[PA->getArgNo()];
                 (W ? P.Writes : P.Reads) = true;
-                unknown(W ? P.Write : P.Read, "'" + calleeName(*CB) + "' " + E.Why);
+                unknown(W ? P.Write : P.Read,
+                        "'" + calleeName(*CB) + "' " + E.Why);
               } else if (W && S.SyncWhy.empty()) {
-                S.SyncWhy = "it calls '" + calleeName(*CB) + "' which writes memory of unknown extent";
+                S.SyncWhy = "it calls '" + calleeName(*CB) +
+                            "' which writes memory of unknown extent";
               }
             }
           }
@@ -417,10 +492,12 @@ Summary CalleeSummaries::compute(Function &F) const {
                                       "' calls '" + calleeName(*CB) +
                                       "', which may have side effects"});
           if (S.SyncWhy.empty())
-            S.SyncWhy = "it calls '" + calleeName(*CB) + "', which may have side effects";
+            S.SyncWhy = "it calls '" + calleeName(*CB) +
+                        "', which may have side effects";
           break;
         }
-      } else if (I.mayWriteToMemory() || (isa<LoadInst>(I) && cast<LoadInst>(I).isVolatile())) {
+      } else if (I.mayWriteToMemory() ||
+                 (isa<LoadInst>(I) && cast<LoadInst>(I).isVolatile())) {
         if (S.SyncWhy.empty())
           S.SyncWhy = "it has atomic or volatile accesses";
       }
@@ -465,7 +542,8 @@ Summary CalleeSummaries::compute(Function &F) const {
       bool ReadOnly = F.getArg(P)->onlyReadsMemory();
       if (!DeclaredFor(P, true) && !ReadOnly && !Annotated) {
         PS.Writes = true;
-        unknown(PS.Write, "may write through parameter #" + std::to_string(P + 1) +
+        unknown(PS.Write, "may write through parameter #" +
+                              std::to_string(P + 1) +
                               " and no PYDRON_WRITES says how much");
       }
       if (!DeclaredFor(P, false) && !(Annotated && DeclaredFor(P, true))) {

@@ -31,7 +31,19 @@ namespace pydron {
 
 /// An integer expression over the parameters of one function.
 struct Expr {
-  enum Kind { Const, Param, Add, Mul, SExt, ZExt, Trunc, SMax, UMax, SMin, UMin };
+  enum Kind {
+    Const,
+    Param,
+    Add,
+    Mul,
+    SExt,
+    ZExt,
+    Trunc,
+    SMax,
+    UMax,
+    SMin,
+    UMin
+  };
   Kind K = Const;
   int64_t Value = 0; // Const: the value; Param: the parameter number
   unsigned Bits = 64;

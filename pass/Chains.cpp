@@ -29,9 +29,9 @@ namespace pydron {
 using K = RejectReason::Kind;
 
 static bool storable(Type *T) {
-  return T->isIntegerTy() ? T->getIntegerBitWidth() <= 64
-                          : T->isFloatTy() || T->isDoubleTy() ||
-                                T->isPointerTy();
+  return T->isIntegerTy()
+             ? T->getIntegerBitWidth() <= 64
+             : T->isFloatTy() || T->isDoubleTy() || T->isPointerTy();
 }
 
 static std::string describe(const Instruction *I) {
@@ -181,7 +181,8 @@ Reason findChain(Loop &L, AnalysisContext &Ctx,
   for (Instruction *I : Out.Insts)
     for (Value *Op : I->operands()) {
       auto *OI = dyn_cast<Instruction>(Op);
-      if (!OI || !L.contains(OI) || InChain.count(OI) || !Seen.insert(OI).second)
+      if (!OI || !L.contains(OI) || InChain.count(OI) ||
+          !Seen.insert(OI).second)
         continue;
       if (!storable(OI->getType()))
         return Fail(Source(I), "it combines a value that cannot be stored", I);

@@ -15,8 +15,7 @@ static const SCEV *rangeBound(const SCEV *S, bool Max, ScalarEvolution &SE) {
   if (!S->getType()->isIntegerTy())
     return nullptr;
   ConstantRange R = SE.getSignedRange(S);
-  if (R.isFullSet() || R.isEmptySet() ||
-      R.getBitWidth() > 64)
+  if (R.isFullSet() || R.isEmptySet() || R.getBitWidth() > 64)
     return nullptr;
   APInt V = Max ? R.getSignedMax() : R.getSignedMin();
   return SE.getConstant(V);
@@ -47,9 +46,8 @@ static bool varies(const SCEV *S, const LoopPredicate &Eliminate,
 }
 
 const SCEV *boundOver(const SCEV *S, bool Max, const LoopPredicate &Eliminate,
-                      const LoopInfo &LI, ScalarEvolution &SE,
-                      std::string &Why, const Loop *KnownL,
-                      const SCEV *KnownBTC) {
+                      const LoopInfo &LI, ScalarEvolution &SE, std::string &Why,
+                      const Loop *KnownL, const SCEV *KnownBTC) {
   if (!varies(S, Eliminate, LI))
     return S;
   auto Recurse = [&](const SCEV *X, bool M) {
@@ -80,8 +78,7 @@ const SCEV *boundOver(const SCEV *S, bool Max, const LoopPredicate &Eliminate,
     bool Down = SE.isKnownNonPositive(Step);
     const SCEV *Last = SE.getAddExpr(
         AR->getStart(),
-        SE.getMulExpr(Step,
-                      SE.getTruncateOrZeroExtend(BTC, Step->getType())));
+        SE.getMulExpr(Step, SE.getTruncateOrZeroExtend(BTC, Step->getType())));
     if (Up || Down)
       return Recurse((Max == Up) ? Last : AR->getStart(), Max);
     // A step of unknown sign (a symbolic row length): the extremes of an
@@ -238,11 +235,9 @@ bool affineIn(const SCEV *S, const Loop &L, ScalarEvolution &SE,
 }
 
 bool iterationRange(const SCEV *Begin, const SCEV *End, Loop &L,
-                    const LoopInfo &LI, ScalarEvolution &SE, const SCEV *&Lo, const SCEV *&Hi,
-                    std::string &Why) {
-  LoopPredicate Inner = [&](const Loop *M) {
-    return M != &L && L.contains(M);
-  };
+                    const LoopInfo &LI, ScalarEvolution &SE, const SCEV *&Lo,
+                    const SCEV *&Hi, std::string &Why) {
+  LoopPredicate Inner = [&](const Loop *M) { return M != &L && L.contains(M); };
   Lo = boundOver(Begin, false, Inner, LI, SE, Why);
   Hi = Lo ? boundOver(End, true, Inner, LI, SE, Why) : nullptr;
   if (!Lo || !Hi)

@@ -33,8 +33,8 @@ using LoopPredicate = std::function<bool(const llvm::Loop *)>;
 /// otherwise (predicated) and the count to use for it.
 const llvm::SCEV *boundOver(const llvm::SCEV *S, bool Max,
                             const LoopPredicate &Eliminate,
-                            const llvm::LoopInfo &LI,
-                            llvm::ScalarEvolution &SE, std::string &Why,
+                            const llvm::LoopInfo &LI, llvm::ScalarEvolution &SE,
+                            std::string &Why,
                             const llvm::Loop *KnownL = nullptr,
                             const llvm::SCEV *KnownBTC = nullptr);
 

@@ -27,7 +27,6 @@
 
 #include "llvm/Analysis/AliasAnalysis.h"
 #include "llvm/Analysis/CaptureTracking.h"
-#include "llvm/IR/Module.h"
 #include "llvm/Analysis/DependenceAnalysis.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ScalarEvolution.h"
@@ -37,6 +36,7 @@
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
 #include <optional>
 
 using namespace llvm;
@@ -67,8 +67,8 @@ private:
   Reason phis();
   Reason liveOuts();
   Reason dependences();
-  void addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
-                 const SCEV *End, bool Write, std::string What);
+  void addAccess(Instruction *I, Value *Ptr, const SCEV *Begin, const SCEV *End,
+                 bool Write, std::string What);
   Value *objectOf(const Access &A) const;
   bool isPrivate(const Access &A) const;
   bool provedDisjoint(const Access &W, const Access &A, std::string &Why,
@@ -84,8 +84,8 @@ private:
       return;
     X.CondsAdded = true;
     for (const SCEV *Cond : X.Conds)
-      R.Conds.push_back({Cond, "the index arithmetic of " + X.What +
-                                   " does not overflow"});
+      R.Conds.push_back(
+          {Cond, "the index arithmetic of " + X.What + " does not overflow"});
   }
   /// Negative for every entry into the loop (using the conditions that
   /// guard it, such as n > 1).
@@ -162,12 +162,13 @@ Reason Legality::structure() {
 
 /// A hull from a value range of a whole narrow type (2^32 elements, say)
 /// is useless for overlap checks; the widened form is better.
-static bool hullIsHugeImpl(ScalarEvolution &SE, const SCEV *Lo, const SCEV *Hi) {
+static bool hullIsHugeImpl(ScalarEvolution &SE, const SCEV *Lo,
+                           const SCEV *Hi) {
   const SCEV *D = SE.getMinusSCEV(Hi, Lo);
   if (isa<SCEVCouldNotCompute>(D))
     return false;
-  return SE.getUnsignedRangeMin(D).uge(APInt(64, 1ull << 32).zextOrTrunc(
-      D->getType()->getIntegerBitWidth()));
+  return SE.getUnsignedRangeMin(D).uge(
+      APInt(64, 1ull << 32).zextOrTrunc(D->getType()->getIntegerBitWidth()));
 }
 
 void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
@@ -197,8 +198,9 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
     auto Hull = [&](const SCEV *B, const SCEV *E) {
       std::string Ignored;
       A.HullLo = boundOver(B, false, InL, C.LI, SE, Ignored, &L, R.BTC);
-      A.HullHi = A.HullLo ? boundOver(E, true, InL, C.LI, SE, Ignored, &L, R.BTC)
-                          : nullptr;
+      A.HullHi = A.HullLo
+                     ? boundOver(E, true, InL, C.LI, SE, Ignored, &L, R.BTC)
+                     : nullptr;
       if (!A.HullHi || !SE.isLoopInvariant(A.HullLo, &L) ||
           !SE.isLoopInvariant(A.HullHi, &L))
         A.HullLo = A.HullHi = nullptr;
@@ -218,7 +220,8 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
       !iterationRange(OrigBegin, OrigEnd, L, C.LI, SE, A.Lo, A.Hi, A.Why)) {
     A.Lo = A.Hi = nullptr;
     std::string Ignored;
-    if (A.HullLo && !A.HullNeedsConds && !hullIsHugeImpl(SE, A.HullLo, A.HullHi)) {
+    if (A.HullLo && !A.HullNeedsConds &&
+        !hullIsHugeImpl(SE, A.HullLo, A.HullHi)) {
       A.Lo = A.HullLo;
       A.Hi = A.HullHi;
       A.Why.clear();
@@ -230,8 +233,8 @@ void Legality::addAccess(Instruction *I, Value *Ptr, const SCEV *Begin,
       A.Lo = A.Hi = nullptr;
     }
   }
-  if (auto *AI = dyn_cast_or_null<AllocaInst>(
-          Ptr ? getUnderlyingObject(Ptr, 12) : nullptr))
+  if (auto *AI = dyn_cast_or_null<AllocaInst>(Ptr ? getUnderlyingObject(Ptr, 12)
+                                                  : nullptr))
     if (!L.contains(AI))
       Allocas.insert(AI);
   R.Accesses.push_back(A);
@@ -241,10 +244,9 @@ Reason Legality::scanCall(CallBase &CB) {
   if (auto *II = dyn_cast<IntrinsicInst>(&CB)) {
     switch (II->getIntrinsicID()) {
     case Intrinsic::threadlocal_address:
-      return reject(K::ThreadLocal,
-                    "it uses thread-local variable " +
-                        nameOf(II->getArgOperand(0)),
-                    &CB);
+      return reject(
+          K::ThreadLocal,
+          "it uses thread-local variable " + nameOf(II->getArgOperand(0)), &CB);
     case Intrinsic::stacksave:
     case Intrinsic::stackrestore:
       return nullptr; // scope of a variable-length array in the body
@@ -285,7 +287,8 @@ Reason Legality::scanCall(CallBase &CB) {
     for (Value *Arg : CB.args())
       if (Arg->getType()->isPointerTy())
         addAccess(&CB, Arg, nullptr, nullptr, false,
-                  "'" + Name + "' reading through " + nameOf(getUnderlyingObject(Arg)));
+                  "'" + Name + "' reading through " +
+                      nameOf(getUnderlyingObject(Arg)));
     for (Access &A : R.Accesses)
       if (A.I == &CB && A.Why.empty())
         A.Why = "'" + Name + "' reads a string of unknown length";
@@ -305,8 +308,8 @@ Reason Legality::scanCall(CallBase &CB) {
         SE.getTruncateOrZeroExtend(SE.getSCEV(MI->getLength()), I64);
     const SCEV *D = SE.getSCEV(MI->getDest());
     addAccess(&CB, MI->getDest(), D, SE.getAddExpr(D, Len), true,
-              std::string(isa<MemSetInst>(MI) ? "memset" : "memcpy") +
-                  " of " + nameOf(getUnderlyingObject(MI->getDest())));
+              std::string(isa<MemSetInst>(MI) ? "memset" : "memcpy") + " of " +
+                  nameOf(getUnderlyingObject(MI->getDest())));
     if (auto *MT = dyn_cast<MemTransferInst>(MI)) {
       const SCEV *S = SE.getSCEV(MT->getSource());
       addAccess(&CB, MT->getSource(), S, SE.getAddExpr(S, Len), false,
@@ -328,8 +331,8 @@ Reason Legality::scanCall(CallBase &CB) {
       // The whole global: a read of known extent.
       uint64_t Bytes = DL.getTypeAllocSize(GV->getValueType());
       const SCEV *B = SE.getSCEV(GV);
-      addAccess(&CB, GV, B, SE.getAddExpr(B, SE.getConstant(I64, Bytes)),
-                false, "'" + Name + "' reading " + nameOf(GV));
+      addAccess(&CB, GV, B, SE.getAddExpr(B, SE.getConstant(I64, Bytes)), false,
+                "'" + Name + "' reading " + nameOf(GV));
       R.Accesses.back().CalleeGlobal = true;
     }
     if (S.ReadsGlobals) {
@@ -354,8 +357,8 @@ Reason Legality::scanCall(CallBase &CB) {
           continue;
         const Extent &E = W ? PS.Write : PS.Read;
         std::string What = "'" + Name + "' " + (W ? "writing" : "reading") +
-                           " through argument " + std::to_string(P + 1) +
-                           " (" + nameOf(getUnderlyingObject(Arg)) + ")";
+                           " through argument " + std::to_string(P + 1) + " (" +
+                           nameOf(getUnderlyingObject(Arg)) + ")";
         if (!E.Known) {
           if (W)
             return reject(K::NoFootprint,
@@ -407,32 +410,51 @@ Reason Legality::scanInstructions() {
       }
       if (auto *LI = dyn_cast<LoadInst>(&I)) {
         if (LI->isVolatile())
-          return reject(K::Volatile, "volatile read of " +
-                                         nameOf(getUnderlyingObject(LI->getPointerOperand())) +
-                                         " is a sync point", LI);
+          return reject(
+              K::Volatile,
+              "volatile read of " +
+                  nameOf(getUnderlyingObject(LI->getPointerOperand())) +
+                  " is a sync point",
+              LI);
         if (!LI->isUnordered())
           return reject(K::Atomic, "atomic read is a sync point", LI);
         if (isThreadLocal(LI->getPointerOperand()))
-          return reject(K::ThreadLocal, "it reads thread-local variable " +
-                                            nameOf(getUnderlyingObject(LI->getPointerOperand(), 12)), LI);
+          return reject(
+              K::ThreadLocal,
+              "it reads thread-local variable " +
+                  nameOf(getUnderlyingObject(LI->getPointerOperand(), 12)),
+              LI);
         const SCEV *B = SE.getSCEV(LI->getPointerOperand());
-        addAccess(LI, LI->getPointerOperand(), B,
-                  SE.getAddExpr(B, SE.getConstant(I64, DL.getTypeStoreSize(LI->getType()))),
-                  false, "read of " + nameOf(getUnderlyingObject(LI->getPointerOperand())));
+        addAccess(
+            LI, LI->getPointerOperand(), B,
+            SE.getAddExpr(
+                B, SE.getConstant(I64, DL.getTypeStoreSize(LI->getType()))),
+            false,
+            "read of " + nameOf(getUnderlyingObject(LI->getPointerOperand())));
       } else if (auto *SI = dyn_cast<StoreInst>(&I)) {
         if (SI->isVolatile())
-          return reject(K::Volatile, "volatile write to " +
-                                         nameOf(getUnderlyingObject(SI->getPointerOperand())) +
-                                         " is a sync point", SI);
+          return reject(
+              K::Volatile,
+              "volatile write to " +
+                  nameOf(getUnderlyingObject(SI->getPointerOperand())) +
+                  " is a sync point",
+              SI);
         if (!SI->isUnordered())
           return reject(K::Atomic, "atomic write is a sync point", SI);
         if (isThreadLocal(SI->getPointerOperand()))
-          return reject(K::ThreadLocal, "it writes thread-local variable " +
-                                            nameOf(getUnderlyingObject(SI->getPointerOperand(), 12)), SI);
+          return reject(
+              K::ThreadLocal,
+              "it writes thread-local variable " +
+                  nameOf(getUnderlyingObject(SI->getPointerOperand(), 12)),
+              SI);
         const SCEV *B = SE.getSCEV(SI->getPointerOperand());
-        addAccess(SI, SI->getPointerOperand(), B,
-                  SE.getAddExpr(B, SE.getConstant(I64, DL.getTypeStoreSize(SI->getValueOperand()->getType()))),
-                  true, "write to " + nameOf(getUnderlyingObject(SI->getPointerOperand())));
+        addAccess(
+            SI, SI->getPointerOperand(), B,
+            SE.getAddExpr(
+                B, SE.getConstant(I64, DL.getTypeStoreSize(
+                                           SI->getValueOperand()->getType()))),
+            true,
+            "write to " + nameOf(getUnderlyingObject(SI->getPointerOperand())));
       } else if (isa<AtomicRMWInst>(I) || isa<AtomicCmpXchgInst>(I) ||
                  isa<FenceInst>(I)) {
         return reject(K::Atomic, "atomic operation is a sync point", &I);
@@ -661,7 +683,8 @@ bool Legality::lattice(const Access &W, const Access &A, bool &NeedsCheck) {
     return false;
   bool Multiple = D->isZero();
   for (int64_t K = -4; K <= 4 && !Multiple; ++K)
-    Multiple = D == SE.getMulExpr(SE.getConstant(D->getType(), K, true), SW->Ib);
+    Multiple =
+        D == SE.getMulExpr(SE.getConstant(D->getType(), K, true), SW->Ib);
   if (!Multiple)
     return false;
   // |b| >= |a| * (TC - 1) + size, with b assumed positive when its sign is
@@ -671,8 +694,8 @@ bool Legality::lattice(const Access &W, const Access &A, bool &NeedsCheck) {
       SE.getMulExpr(SE.getConstant(SW->Ib->getType(), AbsJa),
                     SE.getTruncateOrZeroExtend(BTC, SW->Ib->getType())),
       SE.getConstant(SW->Ib->getType(), S));
-  const SCEV *AbsIb = SE.isKnownNegative(SW->Ib) ? SE.getNegativeSCEV(SW->Ib)
-                                                 : SW->Ib;
+  const SCEV *AbsIb =
+      SE.isKnownNegative(SW->Ib) ? SE.getNegativeSCEV(SW->Ib) : SW->Ib;
   const SCEV *Slack = SE.getMinusSCEV(AbsIb, Need);
   if (SE.isKnownNonNegative(Slack))
     return true;
@@ -725,8 +748,10 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
     return true;
   }
   const SCEV *WS, *WSt, *WHS, *WHSt, *AS, *ASt, *AHS, *AHSt;
-  bool Affine = W.Lo && A.Lo && affineIn(W.Lo, L, SE, WS, WSt) && affineIn(W.Hi, L, SE, WHS, WHSt) &&
-                affineIn(A.Lo, L, SE, AS, ASt) && affineIn(A.Hi, L, SE, AHS, AHSt);
+  bool Affine = W.Lo && A.Lo && affineIn(W.Lo, L, SE, WS, WSt) &&
+                affineIn(W.Hi, L, SE, WHS, WHSt) &&
+                affineIn(A.Lo, L, SE, AS, ASt) &&
+                affineIn(A.Hi, L, SE, AHS, AHSt);
   // Slot test: one common non-zero step S and both footprints inside a
   // window [c, c + |S|) for c one of the two lower bounds. With
   // AllowConds, what cannot be proven becomes a run-time condition (a
@@ -776,10 +801,10 @@ bool Legality::provedDisjoint(const Access &W, const Access &A,
             Ok = false;
       if (!Ok)
         continue;
-      std::string What =
-          &W == &A ? W.What + " does not overlap between iterations"
-                   : W.What + " and " + A.What +
-                         " do not overlap between iterations";
+      std::string What = &W == &A
+                             ? W.What + " does not overlap between iterations"
+                             : W.What + " and " + A.What +
+                                   " do not overlap between iterations";
       for (const SCEV *D : CandConds)
         R.Conds.push_back({D, What});
       NeedsCheck = !CandConds.empty();
@@ -863,7 +888,8 @@ bool Legality::daAgrees(const Access &W, const Access &A, std::string &Why) {
       bool follow(const SCEV *S) {
         if (auto *U = dyn_cast<SCEVUnknown>(S))
           if (auto *I = dyn_cast<Instruction>(U->getValue()))
-            for (Loop *P = L.getParentLoop(); P && !Found; P = P->getParentLoop())
+            for (Loop *P = L.getParentLoop(); P && !Found;
+                 P = P->getParentLoop())
               Found |= P->contains(I) && !L.contains(I);
         return !Found;
       }
@@ -912,7 +938,7 @@ Reason Legality::dependences() {
       if (!provedDisjoint(W, A, Why, NeedsCheck)) {
         R.Evidence.push_back(Why);
         K Kd = (!W.Lo || !A.Lo) ? (!W.Lo ? K::UnknownWrite : K::UnknownRead)
-                                   : K::Dependence;
+                                : K::Dependence;
         return reject(Kd, Why, W.Lo ? A.I : W.I);
       }
       if (!NeedsCheck && !daAgrees(W, A, Why)) {
@@ -982,14 +1008,15 @@ std::optional<uint64_t> Legality::callCost(const CallBase &CB) {
 LoopResult Legality::run() {
   R.L = &L;
   if (!L.isLoopSimplifyForm()) {
-    R.Rejected = reject(K::NotSimplified, "the loop could not be put in "
-                                          "canonical form",
+    R.Rejected = reject(K::NotSimplified,
+                        "the loop could not be put in "
+                        "canonical form",
                         L.getHeader()->getTerminator());
     return R;
   }
-  for (auto Step : {&Legality::structure, &Legality::scanInstructions,
-                    &Legality::privatize, &Legality::phis,
-                    &Legality::liveOuts, &Legality::dependences}) {
+  for (auto Step :
+       {&Legality::structure, &Legality::scanInstructions, &Legality::privatize,
+        &Legality::phis, &Legality::liveOuts, &Legality::dependences}) {
     if (Reason Why = (this->*Step)()) {
       R.Rejected = Why;
       return R;

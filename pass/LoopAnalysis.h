@@ -45,19 +45,19 @@ struct Access {
   bool IsWrite = false;
   const llvm::SCEV *Begin = nullptr; // first byte, as the body computes it
   const llvm::SCEV *End = nullptr;   // one past the last byte
-  const llvm::SCEV *Lo = nullptr; // per iteration; null: not affine
+  const llvm::SCEV *Lo = nullptr;    // per iteration; null: not affine
   const llvm::SCEV *Hi = nullptr;
   const llvm::SCEV *HullLo = nullptr; // over the whole loop; null: unknown
   const llvm::SCEV *HullHi = nullptr;
-  bool HullNeedsConds = false; // the hull is exact only under Conds
-  bool LoNeedsConds = false;   // Lo/Hi are exact only under Conds
-  bool Widened = false;        // Begin/End are the widened forms
+  bool HullNeedsConds = false;     // the hull is exact only under Conds
+  bool LoNeedsConds = false;       // Lo/Hi are exact only under Conds
+  bool Widened = false;            // Begin/End are the widened forms
   mutable bool CondsAdded = false; // Conds are among the loop's checks
-  bool CalleeGlobal = false; // a global a functional callee reads itself
+  bool CalleeGlobal = false;       // a global a functional callee reads itself
   /// Run-time conditions under which Begin/End are exact (narrow index
   /// arithmetic does not wrap); needed only when the tests rely on them.
   std::vector<const llvm::SCEV *> Conds;
-  std::string Why; // when the extent is unknown
+  std::string Why;  // when the extent is unknown
   std::string What; // "store to 'a'", "'f' writing through argument 2"
 };
 
@@ -117,8 +117,8 @@ struct LoopResult {
   std::vector<Access> Accesses;
   std::vector<OverlapCheck> Checks;
   std::vector<RuntimeCond> Conds;
-  std::vector<std::string> PureCalls;    // names, for the remark
-  std::vector<std::string> Evidence;     // dependence evidence (printer)
+  std::vector<std::string> PureCalls; // names, for the remark
+  std::vector<std::string> Evidence;  // dependence evidence (printer)
   bool Shippable = true;
   std::string LocalOnlyWhy;
   uint64_t Cost = 0; // instructions per iteration, estimated
@@ -149,20 +149,20 @@ Reason findFolds(llvm::Loop &L, AnalysisContext &Ctx,
 /// Puts the carried values that cannot be folded (\p Others) into an
 /// in-order chain, moving folds into it where the chain needs their running
 /// value. Returns why not when it cannot.
-Reason findChain(llvm::Loop &L, AnalysisContext &Ctx,
-                 const llvm::SmallPtrSetImpl<llvm::PHINode *> &Inductions,
-                 std::vector<Fold> &Folds,
-                 const std::vector<std::pair<llvm::PHINode *, std::string>> &Others,
-                 Chain &Out);
+Reason
+findChain(llvm::Loop &L, AnalysisContext &Ctx,
+          const llvm::SmallPtrSetImpl<llvm::PHINode *> &Inductions,
+          std::vector<Fold> &Folds,
+          const std::vector<std::pair<llvm::PHINode *, std::string>> &Others,
+          Chain &Out);
 
 /// Footprint of the bytes [Begin, End) that \p Ptr touches in one iteration
 /// of \p L, End being Begin + \p Size for the highest address. Returns false
 /// (with \p Why) when it is not affine in the loop.
 bool iterationRange(const llvm::SCEV *Begin, const llvm::SCEV *End,
                     llvm::Loop &L, const llvm::LoopInfo &LI,
-                    llvm::ScalarEvolution &SE,
-                    const llvm::SCEV *&Lo, const llvm::SCEV *&Hi,
-                    std::string &Why);
+                    llvm::ScalarEvolution &SE, const llvm::SCEV *&Lo,
+                    const llvm::SCEV *&Hi, std::string &Why);
 
 } // namespace pydron
 

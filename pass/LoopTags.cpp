@@ -64,10 +64,10 @@ void tagLoops(Function &F, LoopInfo &LI, unsigned &NextId) {
     }
     Metadata *LocMD = Loc ? static_cast<Metadata *>(Loc.get())
                           : static_cast<Metadata *>(MDNode::get(Ctx, {}));
-    List->addOperand(MDNode::get(
-        Ctx, {I32(Id), I32(Parent), MDString::get(Ctx, F.getName()),
-              MDString::get(Ctx, File), I32(Line), I32(Col),
-              I32(MemIntrinsics), LocMD}));
+    List->addOperand(
+        MDNode::get(Ctx, {I32(Id), I32(Parent), MDString::get(Ctx, F.getName()),
+                          MDString::get(Ctx, File), I32(Line), I32(Col),
+                          I32(MemIntrinsics), LocMD}));
   }
   // Mark the memory instructions and calls of each loop body with the
   // innermost loop's id, to recognize them after full unrolling.

@@ -33,7 +33,7 @@ struct LoopTag {
   std::string File;
   unsigned Line = 0, Column = 0;
   unsigned MemIntrinsicsBefore = 0; // in the function, when tagged
-  llvm::DILocation *Loc = nullptr;   // null without debug locations
+  llvm::DILocation *Loc = nullptr;  // null without debug locations
 };
 
 /// Tags the loops of \p F (all of them, outermost first).

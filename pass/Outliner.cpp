@@ -33,7 +33,6 @@
 #include "LoopTags.h"
 
 #include "llvm/ADT/SetVector.h"
-#include <functional>
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ScalarEvolution.h"
@@ -53,6 +52,7 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 #include "llvm/Transforms/Utils/ScalarEvolutionExpander.h"
 #include "llvm/Transforms/Utils/ValueMapper.h"
+#include <functional>
 
 using namespace llvm;
 
@@ -69,16 +69,14 @@ StructType *loopDescType(LLVMContext &C) {
        *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
   (void)I16;
   // Mirrors struct pydron_loop in pydron_abi.h.
-  return StructType::create(C,
-                            {I32, I32, Ptr, Ptr, Ptr, I32, I32, Ptr, I32, I32,
-                             I32, Ptr, Ptr, I32, I32, I64, Ptr, I32, I32, Ptr,
-                             I32, I32, Ptr},
+  return StructType::create(C, {I32, I32, Ptr, Ptr, Ptr, I32, I32, Ptr,
+                                I32, I32, I32, Ptr, Ptr, I32, I32, I64,
+                                Ptr, I32, I32, Ptr, I32, I32, Ptr},
                             "pydron.loop");
 }
 
 Constant *cString(Module &M, StringRef S, const Twine &Name) {
-  return IRBuilder<>(M.getContext())
-      .CreateGlobalStringPtr(S, Name, 0, &M);
+  return IRBuilder<>(M.getContext()).CreateGlobalStringPtr(S, Name, 0, &M);
 }
 
 /// Where the user's source loop is: "file", line, column.
@@ -90,8 +88,7 @@ struct SourcePlace {
 SourcePlace placeOf(Loop &L) {
   SourcePlace P;
   // Without debug locations, at least the file.
-  P.File = sys::path::filename(
-               L.getHeader()->getModule()->getSourceFileName())
+  P.File = sys::path::filename(L.getHeader()->getModule()->getSourceFileName())
                .str();
   DebugLoc DL = L.getStartLoc();
   if (DL) {
@@ -152,7 +149,8 @@ void fixDebugInfo(Function &F, Function &Chunk) {
   for (BasicBlock &BB : Chunk)
     for (Instruction &I : BB) {
       if (DebugLoc DL = I.getDebugLoc())
-        I.setDebugLoc(DebugLoc::replaceInlinedAtSubprogram(DL, *NewSP, C, Cache));
+        I.setDebugLoc(
+            DebugLoc::replaceInlinedAtSubprogram(DL, *NewSP, C, Cache));
       else if (isa<CallBase>(I))
         I.setDebugLoc(Fallback);
       updateLoopMetadataDebugLocations(I, [&](Metadata *MD) -> Metadata * {
@@ -183,7 +181,7 @@ private:
   const DataLayout &DL;
   ModuleLoops &Out;
 
-  SetVector<Value *> Inputs;     // loop invariants the body uses
+  SetVector<Value *> Inputs;               // loop invariants the body uses
   SetVector<Instruction *> PrivateDerived; // addresses into private objects
   std::vector<Value *> StepVals; // per induction: step (in the dispatch)
   StructType *EnvTy = nullptr;
@@ -211,7 +209,9 @@ private:
   Constant *Descriptor = nullptr;
   void planFootprint(IRBuilder<> &B, SCEVExpander &Exp, Instruction *At);
   Function *buildFootprint();
-  uint64_t valuesOffset() const { return (R.Folds.size() * FoldSlotBytes + 15) & ~15ull; }
+  uint64_t valuesOffset() const {
+    return (R.Folds.size() * FoldSlotBytes + 15) & ~15ull;
+  }
   uint64_t valueSize() const { return 8 * R.InOrder.Values.size(); }
   uint64_t stateOffset() const { return R.Folds.size() * FoldSlotBytes; }
   Constant *buildDescriptor();
@@ -220,7 +220,8 @@ private:
 
 /// Whether \p V is the address of a private object, or computed from one
 /// (a GEP the optimizer hoisted out of the loop).
-static bool derivesFromPrivate(Value *V, const SmallPtrSetImpl<Value *> &Privates) {
+static bool derivesFromPrivate(Value *V,
+                               const SmallPtrSetImpl<Value *> &Privates) {
   for (int Depth = 0; Depth < 16; ++Depth) {
     if (Privates.count(V))
       return true;
@@ -237,10 +238,9 @@ static bool derivesFromPrivate(Value *V, const SmallPtrSetImpl<Value *> &Private
 /// A new internal function F.pydron.<What>.<tag> with F's target and
 /// floating-point attributes (so it is optimized like F's own code).
 Function *Outliner::helperFunction(FunctionType *FT, StringRef What) {
-  Function *H = Function::Create(FT, GlobalValue::InternalLinkage,
-                                 F.getName() + ".pydron." + What + "." +
-                                     Twine(Tag),
-                                 M);
+  Function *H =
+      Function::Create(FT, GlobalValue::InternalLinkage,
+                       F.getName() + ".pydron." + What + "." + Twine(Tag), M);
   for (Attribute A : F.getAttributes().getFnAttrs())
     H->addFnAttr(A);
   for (auto Kind : {Attribute::NoInline, Attribute::OptimizeNone,
@@ -305,8 +305,8 @@ Function *Outliner::buildChunk() {
   // Invariants from env.
   for (unsigned K = 0; K < Inputs.size(); ++K) {
     Value *Slot = B.CreateStructGEP(EnvTy, Env, K);
-    VMap[Inputs[K]] = B.CreateLoad(Inputs[K]->getType(), Slot,
-                                   Inputs[K]->getName() + ".env");
+    VMap[Inputs[K]] =
+        B.CreateLoad(Inputs[K]->getType(), Slot, Inputs[K]->getName() + ".env");
   }
   std::vector<Value *> Steps;
   for (unsigned K = 0; K < StepVals.size(); ++K) {
@@ -334,7 +334,8 @@ Function *Outliner::buildChunk() {
           CloneDerived(OI);
     Instruction *Copy = I->clone();
     Copy->insertInto(Entry, Entry->end());
-    RemapInstruction(Copy, VMap, RF_NoModuleLevelChanges | RF_IgnoreMissingLocals);
+    RemapInstruction(Copy, VMap,
+                     RF_NoModuleLevelChanges | RF_IgnoreMissingLocals);
     VMap[I] = Copy;
   };
   for (Instruction *I : PrivateDerived)
@@ -381,8 +382,10 @@ Function *Outliner::buildChunk() {
     if (!R.Folds[K].Phi)
       continue; // the last value: nothing carried in
     auto *Phi = cast<PHINode>(VMap[R.Folds[K].Phi]);
-    Value *Slot = B.CreateConstGEP1_64(B.getInt8Ty(), Partial, K * FoldSlotBytes);
-    Phi->setIncomingValueForBlock(Entry, B.CreateLoad(Phi->getType(), Slot, "fold.start"));
+    Value *Slot =
+        B.CreateConstGEP1_64(B.getInt8Ty(), Partial, K * FoldSlotBytes);
+    Phi->setIncomingValueForBlock(
+        Entry, B.CreateLoad(Phi->getType(), Slot, "fold.start"));
   }
   B.CreateBr(Header);
 
@@ -406,13 +409,14 @@ Function *Outliner::buildChunk() {
   // the chain itself to the chain function.
   if (!R.InOrder.empty()) {
     IRBuilder<> SB(Latch->getTerminator());
-    Value *Base = SB.CreateConstGEP1_64(SB.getInt8Ty(), Partial,
-                                        valuesOffset());
-    Value *Row = SB.CreateMul(SB.CreateSub(Ctr, Lo),
-                              ConstantInt::get(I64, valueSize()));
+    Value *Base =
+        SB.CreateConstGEP1_64(SB.getInt8Ty(), Partial, valuesOffset());
+    Value *Row =
+        SB.CreateMul(SB.CreateSub(Ctr, Lo), ConstantInt::get(I64, valueSize()));
     for (unsigned K = 0; K < R.InOrder.Values.size(); ++K) {
-      Value *Slot = SB.CreateGEP(SB.getInt8Ty(), Base,
-                                 SB.CreateAdd(Row, ConstantInt::get(I64, 8 * K)));
+      Value *Slot =
+          SB.CreateGEP(SB.getInt8Ty(), Base,
+                       SB.CreateAdd(Row, ConstantInt::get(I64, 8 * K)));
       SB.CreateStore(VMap[R.InOrder.Values[K]], Slot);
     }
     SmallVector<Instruction *, 16> Dead;
@@ -429,7 +433,8 @@ Function *Outliner::buildChunk() {
   // Store the partials.
   IRBuilder<> DB(Done);
   for (unsigned K = 0; K < R.Folds.size(); ++K) {
-    Value *Slot = DB.CreateConstGEP1_64(DB.getInt8Ty(), Partial, K * FoldSlotBytes);
+    Value *Slot =
+        DB.CreateConstGEP1_64(DB.getInt8Ty(), Partial, K * FoldSlotBytes);
     DB.CreateStore(VMap[R.Folds[K].Update], Slot);
   }
   DB.CreateRetVoid();
@@ -439,8 +444,8 @@ Function *Outliner::buildChunk() {
 
 Function *Outliner::buildChain() {
   Type *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
-  auto *FT = FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr, Ptr},
-                               false);
+  auto *FT =
+      FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr, Ptr}, false);
   Function *Ch = helperFunction(FT, "chain");
   Argument *Lo = Ch->getArg(0), *Hi = Ch->getArg(1), *Env = Ch->getArg(2),
            *Values = Ch->getArg(3), *State = Ch->getArg(4);
@@ -450,12 +455,13 @@ Function *Outliner::buildChain() {
   IRBuilder<> B(Entry);
   ValueToValueMapTy VMap;
   for (unsigned K = 0; K < Inputs.size(); ++K)
-    VMap[Inputs[K]] = B.CreateLoad(Inputs[K]->getType(),
-                                   B.CreateStructGEP(EnvTy, Env, K));
+    VMap[Inputs[K]] =
+        B.CreateLoad(Inputs[K]->getType(), B.CreateStructGEP(EnvTy, Env, K));
   std::vector<Value *> Init;
   for (unsigned K = 0; K < R.InOrder.Phis.size(); ++K)
-    Init.push_back(B.CreateLoad(R.InOrder.Phis[K]->getType(),
-                                B.CreateConstGEP1_64(B.getInt8Ty(), State, 8 * K)));
+    Init.push_back(
+        B.CreateLoad(R.InOrder.Phis[K]->getType(),
+                     B.CreateConstGEP1_64(B.getInt8Ty(), State, 8 * K)));
   B.CreateBr(Body);
 
   IRBuilder<> LB(Body);
@@ -468,8 +474,8 @@ Function *Outliner::buildChain() {
     VMap[R.InOrder.Phis[K]] = P;
     Phis.push_back(P);
   }
-  Value *Row = LB.CreateMul(LB.CreateSub(Ctr, Lo),
-                            ConstantInt::get(I64, valueSize()));
+  Value *Row =
+      LB.CreateMul(LB.CreateSub(Ctr, Lo), ConstantInt::get(I64, valueSize()));
   for (unsigned K = 0; K < R.InOrder.Values.size(); ++K) {
     Value *V = R.InOrder.Values[K];
     Value *Slot = LB.CreateGEP(LB.getInt8Ty(), Values,
@@ -479,11 +485,13 @@ Function *Outliner::buildChain() {
   for (Instruction *I : R.InOrder.Insts) {
     Instruction *Copy = I->clone();
     Copy->insertInto(Body, Body->end());
-    RemapInstruction(Copy, VMap, RF_NoModuleLevelChanges | RF_IgnoreMissingLocals);
+    RemapInstruction(Copy, VMap,
+                     RF_NoModuleLevelChanges | RF_IgnoreMissingLocals);
     VMap[I] = Copy;
   }
   LB.SetInsertPoint(Body);
-  Value *Next = LB.CreateAdd(Ctr, ConstantInt::get(I64, 1), "k.next", true, true);
+  Value *Next =
+      LB.CreateAdd(Ctr, ConstantInt::get(I64, 1), "k.next", true, true);
   Ctr->addIncoming(Next, Body);
   std::vector<Value *> Final;
   for (unsigned K = 0; K < Phis.size(); ++K) {
@@ -547,7 +555,8 @@ void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
       Plan.push_back(RS);
       continue;
     }
-    if (Value *Obj = getUnderlyingObject(A.Ptr, 12); Obj && R.Privates.count(Obj))
+    if (Value *Obj = getUnderlyingObject(A.Ptr, 12);
+        Obj && R.Privates.count(Obj))
       continue;
     RangeSlots RS;
     RS.Write = A.IsWrite;
@@ -578,8 +587,8 @@ void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
     if (RS.LoStart == -2 || RS.LoStep == -2 || RS.HiStart == -2 ||
         RS.HiStep == -2) {
       R.Shippable = false;
-      R.LocalOnlyWhy = "the footprint of " + A.What +
-                       " cannot be computed before the loop";
+      R.LocalOnlyWhy =
+          "the footprint of " + A.What + " cannot be computed before the loop";
       return;
     }
     Plan.push_back(RS);
@@ -594,8 +603,9 @@ void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
 Function *Outliner::buildFootprint() {
   Type *I64 = Type::getInt64Ty(C), *Ptr = PointerType::getUnqual(C);
   auto *FT = FunctionType::get(Type::getVoidTy(C), {I64, I64, Ptr, Ptr}, false);
-  Function *Fp = Function::Create(FT, GlobalValue::InternalLinkage,
-                                  F.getName() + ".pydron.footprint." + Twine(Tag), M);
+  Function *Fp =
+      Function::Create(FT, GlobalValue::InternalLinkage,
+                       F.getName() + ".pydron.footprint." + Twine(Tag), M);
   Fp->addFnAttr(Attribute::NoUnwind);
   Fp->addFnAttr("pydron-chunk");
   Argument *Lo = Fp->getArg(0), *Hi = Fp->getArg(1), *Env = Fp->getArg(2),
@@ -672,9 +682,9 @@ Constant *Outliner::buildDescriptor() {
   std::vector<Constant *> SlotVals;
   for (unsigned K = 0; K < EnvTy->getNumElements(); ++K) {
     Type *T = EnvTy->getElementType(K);
-    uint16_t Kind = K >= NumChunkSlots        ? PYDRON_SLOT_MASTER
-                    : T->isPointerTy()        ? PYDRON_SLOT_POINTER
-                                              : PYDRON_SLOT_VALUE;
+    uint16_t Kind = K >= NumChunkSlots ? PYDRON_SLOT_MASTER
+                    : T->isPointerTy() ? PYDRON_SLOT_POINTER
+                                       : PYDRON_SLOT_VALUE;
     SlotVals.push_back(ConstantStruct::get(
         SlotTy, {ConstantInt::get(I32, SL->getElementOffset(K)),
                  ConstantInt::get(I16, DL.getTypeStoreSize(T)),
@@ -770,7 +780,8 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     // space (a negative index bound below a low address): then it is not
     // an interval and the check fails.
     Value *Sane = B.CreateAnd(B.CreateICmpULE(BA, EA), B.CreateICmpULE(BB, EB));
-    Value *Disjoint = B.CreateOr(B.CreateICmpULE(EA, BB), B.CreateICmpULE(EB, BA));
+    Value *Disjoint =
+        B.CreateOr(B.CreateICmpULE(EA, BB), B.CreateICmpULE(EB, BA));
     Disjoint = B.CreateAnd(Sane, Disjoint, "pydron.disjoint");
     Ok = B.CreateAnd(Ok, Disjoint);
   }
@@ -814,28 +825,31 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
   IRBuilder<> EB(&*F.getEntryBlock().getFirstInsertionPt());
   AllocaInst *Env = EB.CreateAlloca(EnvTy, nullptr, "pydron.env");
   AllocaInst *Result = EB.CreateAlloca(
-      ArrayType::get(I64, std::max<size_t>(1, R.Folds.size() +
-                                                  R.InOrder.Phis.size())),
+      ArrayType::get(
+          I64, std::max<size_t>(1, R.Folds.size() + R.InOrder.Phis.size())),
       nullptr, "pydron.result");
 
   IRBuilder<> DB(Dispatch);
   for (unsigned K = 0; K < Inputs.size(); ++K)
     DB.CreateStore(Inputs[K], DB.CreateStructGEP(EnvTy, Env, K));
   for (unsigned K = 0; K < StepVals.size(); ++K)
-    DB.CreateStore(StepVals[K], DB.CreateStructGEP(EnvTy, Env, Inputs.size() + K));
+    DB.CreateStore(StepVals[K],
+                   DB.CreateStructGEP(EnvTy, Env, Inputs.size() + K));
   for (unsigned K = 0; K < MasterVals.size(); ++K)
     DB.CreateStore(MasterVals[K],
                    DB.CreateStructGEP(EnvTy, Env, NumChunkSlots + K));
   for (unsigned K = 0; K < R.Folds.size(); ++K)
     if (R.Folds[K].Phi)
-      DB.CreateStore(R.Folds[K].Phi->getIncomingValueForBlock(Seq),
-                   DB.CreateConstGEP1_64(DB.getInt8Ty(), Result, K * FoldSlotBytes));
+      DB.CreateStore(
+          R.Folds[K].Phi->getIncomingValueForBlock(Seq),
+          DB.CreateConstGEP1_64(DB.getInt8Ty(), Result, K * FoldSlotBytes));
   for (unsigned K = 0; K < R.InOrder.Phis.size(); ++K)
-    DB.CreateStore(R.InOrder.Phis[K]->getIncomingValueForBlock(Seq),
-                   DB.CreateConstGEP1_64(DB.getInt8Ty(), Result,
-                                         stateOffset() + 8 * K));
+    DB.CreateStore(
+        R.InOrder.Phis[K]->getIncomingValueForBlock(Seq),
+        DB.CreateConstGEP1_64(DB.getInt8Ty(), Result, stateOffset() + 8 * K));
   FunctionCallee PF = M.getOrInsertFunction(
-      "pydron_parallel_for", FunctionType::get(I32, {Ptr, I64, Ptr, Ptr}, false));
+      "pydron_parallel_for",
+      FunctionType::get(I32, {Ptr, I64, Ptr, Ptr}, false));
   Value *Ran = DB.CreateCall(PF, {Desc, TC, Env, Result}, "pydron.ran");
   DB.CreateCondBr(DB.CreateICmpNE(Ran, ConstantInt::get(I32, 0)), Done, Seq);
 
@@ -848,9 +862,10 @@ bool Outliner::replaceLoop(Constant *Desc, std::string &Why) {
     Value *Out = nullptr;
     for (unsigned K = 0; K < R.Folds.size(); ++K)
       if (R.Folds[K].Update == V)
-        Out = XB.CreateLoad(V->getType(),
-                            XB.CreateConstGEP1_64(XB.getInt8Ty(), Result, K * FoldSlotBytes),
-                            "pydron.folded");
+        Out = XB.CreateLoad(
+            V->getType(),
+            XB.CreateConstGEP1_64(XB.getInt8Ty(), Result, K * FoldSlotBytes),
+            "pydron.folded");
     for (unsigned K = 0; K < R.InOrder.Phis.size() && !Out; ++K)
       if (R.InOrder.Updates[K] == V)
         Out = XB.CreateLoad(V->getType(),
@@ -943,18 +958,20 @@ void emitRegistration(Module &M, ModuleLoops &Loops) {
   std::string Id = sys::path::filename(M.getSourceFileName()).str();
   auto *Mod = new GlobalVariable(
       M, ModTy, true, GlobalValue::PrivateLinkage,
-      ConstantStruct::get(ModTy, {ConstantInt::get(I32, PYDRON_ABI_VERSION),
-                                  ConstantInt::get(I32, Loops.Descriptors.size()),
-                                  cString(M, Id, "pydron.module.id"), Arr}),
+      ConstantStruct::get(ModTy,
+                          {ConstantInt::get(I32, PYDRON_ABI_VERSION),
+                           ConstantInt::get(I32, Loops.Descriptors.size()),
+                           cString(M, Id, "pydron.module.id"), Arr}),
       "pydron.module");
   Mod->setAlignment(Align(8));
-  auto *Ctor = Function::Create(FunctionType::get(Type::getVoidTy(C), false),
-                                GlobalValue::InternalLinkage,
-                                "pydron.register", M);
+  auto *Ctor =
+      Function::Create(FunctionType::get(Type::getVoidTy(C), false),
+                       GlobalValue::InternalLinkage, "pydron.register", M);
   Ctor->addFnAttr(Attribute::NoUnwind);
   IRBuilder<> B(BasicBlock::Create(C, "entry", Ctor));
   FunctionCallee Reg = M.getOrInsertFunction(
-      "pydron_register_module", FunctionType::get(Type::getVoidTy(C), {Ptr}, false));
+      "pydron_register_module",
+      FunctionType::get(Type::getVoidTy(C), {Ptr}, false));
   B.CreateCall(Reg, {Mod});
   B.CreateRetVoid();
   appendToGlobalCtors(M, Ctor, 101);

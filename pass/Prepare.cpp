@@ -45,9 +45,9 @@ void warnAbout(Function &F, StringRef Name, const std::string &Msg) {
   }
   if (!Region)
     return; // never called: nothing to warn about
-  F.getContext().diagnose(
-      DiagnosticInfoOptimizationFailure("pydron", Name.str().c_str(), Loc, Region)
-      << Msg);
+  F.getContext().diagnose(DiagnosticInfoOptimizationFailure(
+                              "pydron", Name.str().c_str(), Loc, Region)
+                          << Msg);
 }
 
 PreservedAnalyses PreparePass::run(Module &M, ModuleAnalysisManager &AM) {
@@ -84,10 +84,11 @@ PreservedAnalyses PreparePass::run(Module &M, ModuleAnalysisManager &AM) {
     if (F.hasOptNone()) {
       OptimizationRemarkEmitter ORE(&F);
       for (Loop *L : LI.getLoopsInPreorder())
-        ORE.emit(OptimizationRemarkMissed("pydron", "Optnone", L->getStartLoc(),
-                                          L->getHeader())
-                 << "loop not parallelized: the function is compiled without "
-                    "optimization (-O0 or optnone); compile with -O1 or higher");
+        ORE.emit(
+            OptimizationRemarkMissed("pydron", "Optnone", L->getStartLoc(),
+                                     L->getHeader())
+            << "loop not parallelized: the function is compiled without "
+               "optimization (-O0 or optnone); compile with -O1 or higher");
       continue;
     }
     tagLoops(F, LI, NextId);

@@ -21,14 +21,15 @@ namespace pydron {
 
 static bool isLibm(StringRef Name) {
   static const StringSet<> Base = {
-      "sin",   "cos",   "tan",       "asin",     "acos",  "atan",  "atan2",
-      "sinh",  "cosh",  "tanh",      "asinh",    "acosh", "atanh", "exp",
-      "exp2",  "expm1", "log",       "log2",     "log10", "log1p", "logb",
-      "pow",   "sqrt",  "cbrt",      "hypot",    "fmod",  "remainder",
-      "erf",   "erfc",  "tgamma",    "floor",    "ceil",  "round", "trunc",
-      "rint",  "nearbyint", "lround", "llround", "lrint", "llrint",
-      "fabs",  "fmin",  "fmax",      "fdim",     "copysign", "nextafter",
-      "fma",   "ldexp", "scalbn",    "ilogb"};
+      "sin",    "cos",     "tan",       "asin",      "acos",  "atan",
+      "atan2",  "sinh",    "cosh",      "tanh",      "asinh", "acosh",
+      "atanh",  "exp",     "exp2",      "expm1",     "log",   "log2",
+      "log10",  "log1p",   "logb",      "pow",       "sqrt",  "cbrt",
+      "hypot",  "fmod",    "remainder", "erf",       "erfc",  "tgamma",
+      "floor",  "ceil",    "round",     "trunc",     "rint",  "nearbyint",
+      "lround", "llround", "lrint",     "llrint",    "fabs",  "fmin",
+      "fmax",   "fdim",    "copysign",  "nextafter", "fma",   "ldexp",
+      "scalbn", "ilogb"};
   if (Base.contains(Name))
     return true;
   if (Name.ends_with("f") || Name.ends_with("l"))
@@ -37,10 +38,9 @@ static bool isLibm(StringRef Name) {
 }
 
 static bool isReadOnlyString(StringRef Name) {
-  static const StringSet<> Names = {"strlen", "strnlen", "strcmp", "strncmp",
-                                    "memcmp", "strchr",  "strrchr", "strstr",
-                                    "strspn", "strcspn", "strpbrk", "memchr",
-                                    "bcmp"};
+  static const StringSet<> Names = {
+      "strlen", "strnlen", "strcmp",  "strncmp", "memcmp", "strchr", "strrchr",
+      "strstr", "strspn",  "strcspn", "strpbrk", "memchr", "bcmp"};
   return Names.contains(Name);
 }
 

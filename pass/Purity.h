@@ -27,7 +27,7 @@ enum class CallKind {
   MemIntrinsic,  // memset / memcpy / memmove
   Malloc,        // malloc / calloc: private when freed in the same iteration
   Free,
-  Sync,          // anything else
+  Sync, // anything else
 };
 
 struct CallClass {

@@ -109,8 +109,7 @@ std::string describeParallel(const Verdict &V) {
          " of the last iteration kept";
   if (!R.InOrder.empty())
     S += ", " + std::to_string(R.InOrder.Phis.size()) + " value" +
-         (R.InOrder.Phis.size() > 1 ? "s" : "") +
-         " applied in iteration order";
+         (R.InOrder.Phis.size() > 1 ? "s" : "") + " applied in iteration order";
   if (R.Shippable)
     S += "; shippable";
   else
@@ -142,8 +141,8 @@ std::string describeParallel(const Verdict &V) {
 class Driver {
 public:
   Driver(Module &M, ModuleAnalysisManager &MAM, raw_ostream *OS)
-      : M(M), FAM(MAM.getResult<FunctionAnalysisManagerModuleProxy>(M)
-                      .getManager()),
+      : M(M),
+        FAM(MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager()),
         OS(OS), Summaries([this](Function &F) {
           return FunctionAnalyses{FAM.getResult<ScalarEvolutionAnalysis>(F),
                                   FAM.getResult<LoopAnalysis>(F),
@@ -311,12 +310,11 @@ void Driver::remarkTag(TagState &T) {
   };
   if (T.InsideOf) {
     TagState &Outer = Tags[T.OuterTag];
-    std::string Where = Outer.Tag.Line
-                            ? " at line " + std::to_string(Outer.Tag.Line)
-                            : "";
-    ORE.emit(OptimizationRemarkAnalysis("pydron", "InsideParallelLoop", Loc,
-                                        Region)
-             << "loop runs inside the chunks of the parallel loop" << Where);
+    std::string Where =
+        Outer.Tag.Line ? " at line " + std::to_string(Outer.Tag.Line) : "";
+    ORE.emit(
+        OptimizationRemarkAnalysis("pydron", "InsideParallelLoop", Loc, Region)
+        << "loop runs inside the chunks of the parallel loop" << Where);
     return;
   }
   if (T.Verdicts.empty()) {
@@ -334,8 +332,7 @@ void Driver::remarkTag(TagState &T) {
              "the optimizer fully unrolled it (too few iterations to gain "
              "from running in parallel)");
     else if (MemIntrinsics > T.Tag.MemIntrinsicsBefore)
-      Missed("ReplacedByIdiom",
-             "the optimizer replaced it by memset/memcpy");
+      Missed("ReplacedByIdiom", "the optimizer replaced it by memset/memcpy");
     else
       Missed("RemovedByOptimizer",
              "the optimizer removed it (its result was not needed, or was "
@@ -348,20 +345,20 @@ void Driver::remarkTag(TagState &T) {
     if (V.Result.Rejected || !V.Outlined)
       if (!Bad)
         Bad = &V;
-  std::string Copies =
-      T.Verdicts.size() > 1
-          ? " (the optimizer made " + std::to_string(T.Verdicts.size()) +
-                " versions of this loop)"
-          : "";
+  std::string Copies = T.Verdicts.size() > 1
+                           ? " (the optimizer made " +
+                                 std::to_string(T.Verdicts.size()) +
+                                 " versions of this loop)"
+                           : "";
   if (!Bad) {
     ORE.emit(OptimizationRemark("pydron", "Parallelized", Loc, Region)
              << describeParallel(T.Verdicts.front()) << Copies);
     std::vector<std::string> Conds = conditionsOf(T.Verdicts.front().Result);
     if (Conds.size() > 1)
       for (const std::string &C : Conds)
-        ORE.emit(OptimizationRemarkAnalysis("pydron", "RuntimeCheck", Loc,
-                                            Region)
-                 << "run-time check: " << C);
+        ORE.emit(
+            OptimizationRemarkAnalysis("pydron", "RuntimeCheck", Loc, Region)
+            << "run-time check: " << C);
     return;
   }
   if (Bad->Result.Rejected) {
@@ -374,8 +371,8 @@ void Driver::remarkTag(TagState &T) {
 
 void Driver::print(TagState &T) {
   raw_ostream &O = *OS;
-  O << "loop " << T.Tag.Id << " in " << T.Tag.Function << " at "
-    << T.Tag.File << ":" << T.Tag.Line << ":" << T.Tag.Column << ": ";
+  O << "loop " << T.Tag.Id << " in " << T.Tag.Function << " at " << T.Tag.File
+    << ":" << T.Tag.Line << ":" << T.Tag.Column << ": ";
   if (T.InsideOf) {
     O << "inside parallel loop " << T.OuterTag << "\n";
     return;
@@ -395,14 +392,14 @@ void Driver::print(TagState &T) {
     if (R.TripCount)
       O << "  trip count: " << *R.TripCount << "\n";
     for (const Induction &I : R.Inductions)
-      O << "  induction: " << nameOf(I.Phi) << " start " << *I.Desc.getStartValue()
-        << " step " << *I.Desc.getStep() << "\n";
+      O << "  induction: " << nameOf(I.Phi) << " start "
+        << *I.Desc.getStartValue() << " step " << *I.Desc.getStep() << "\n";
     for (const Fold &F : R.Folds)
       O << "  fold: " << nameOf(F.Phi) << " op " << F.Op << " type " << F.Type
         << (F.Reassoc ? " reassoc" : "") << "\n";
     for (PHINode *P : R.InOrder.Phis)
       O << "  in order: " << nameOf(P) << "\n";
-    O << (R.InOrder.empty() ? "" : "  chain: ") ;
+    O << (R.InOrder.empty() ? "" : "  chain: ");
     if (!R.InOrder.empty())
       O << R.InOrder.Insts.size() << " instructions, "
         << R.InOrder.Values.size() << " values per iteration\n";
@@ -420,8 +417,8 @@ void Driver::print(TagState &T) {
       O << "  run-time condition: " << *C.Value << " >= 0 (" << C.What << ")\n";
     for (const OverlapCheck &C : R.Checks)
       O << "  run-time check: " << C.NameA << " [" << *C.BeginA << ", "
-        << *C.EndA << ") vs " << C.NameB << " [" << *C.BeginB << ", "
-        << *C.EndB << ")\n";
+        << *C.EndA << ") vs " << C.NameB << " [" << *C.BeginB << ", " << *C.EndB
+        << ")\n";
     for (const std::string &E : R.Evidence)
       O << "  evidence: " << E << "\n";
   }

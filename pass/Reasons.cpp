@@ -1,12 +1,12 @@
 //===- Reasons.cpp - Why a loop is not parallelized -----------------------===//
 #include "Reasons.h"
 
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/DebugInfo.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
-#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/Support/Path.h"
 
 using namespace llvm;
@@ -15,28 +15,50 @@ namespace pydron {
 
 const char *RejectReason::name() const {
   switch (K) {
-  case Kind::Optnone: return "Optnone";
-  case Kind::Removed: return "RemovedByOptimizer";
-  case Kind::Unrolled: return "FullyUnrolled";
-  case Kind::Idiom: return "ReplacedByIdiom";
-  case Kind::Duplicated: return "Duplicated";
-  case Kind::NotSimplified: return "NotSimplified";
-  case Kind::NoTripCount: return "NoTripCount";
-  case Kind::MultipleExits: return "MultipleExits";
-  case Kind::NotRotated: return "NotRotated";
-  case Kind::SyncPoint: return "SyncPoint";
-  case Kind::Volatile: return "Volatile";
-  case Kind::Atomic: return "Atomic";
-  case Kind::ThreadLocal: return "ThreadLocal";
-  case Kind::Recurrence: return "Recurrence";
-  case Kind::NeedsChain: return "NeedsChain";
-  case Kind::LiveOut: return "LiveOut";
-  case Kind::UnknownWrite: return "UnknownWrite";
-  case Kind::UnknownRead: return "UnknownRead";
-  case Kind::Dependence: return "Dependence";
-  case Kind::MayOverlap: return "MayOverlap";
-  case Kind::NoFootprint: return "NoFootprint";
-  case Kind::InsideParallel: return "InsideParallelLoop";
+  case Kind::Optnone:
+    return "Optnone";
+  case Kind::Removed:
+    return "RemovedByOptimizer";
+  case Kind::Unrolled:
+    return "FullyUnrolled";
+  case Kind::Idiom:
+    return "ReplacedByIdiom";
+  case Kind::Duplicated:
+    return "Duplicated";
+  case Kind::NotSimplified:
+    return "NotSimplified";
+  case Kind::NoTripCount:
+    return "NoTripCount";
+  case Kind::MultipleExits:
+    return "MultipleExits";
+  case Kind::NotRotated:
+    return "NotRotated";
+  case Kind::SyncPoint:
+    return "SyncPoint";
+  case Kind::Volatile:
+    return "Volatile";
+  case Kind::Atomic:
+    return "Atomic";
+  case Kind::ThreadLocal:
+    return "ThreadLocal";
+  case Kind::Recurrence:
+    return "Recurrence";
+  case Kind::NeedsChain:
+    return "NeedsChain";
+  case Kind::LiveOut:
+    return "LiveOut";
+  case Kind::UnknownWrite:
+    return "UnknownWrite";
+  case Kind::UnknownRead:
+    return "UnknownRead";
+  case Kind::Dependence:
+    return "Dependence";
+  case Kind::MayOverlap:
+    return "MayOverlap";
+  case Kind::NoFootprint:
+    return "NoFootprint";
+  case Kind::InsideParallel:
+    return "InsideParallelLoop";
   }
   return "Unknown";
 }
@@ -61,7 +83,8 @@ std::string RejectReason::message() const {
   return Message + " at " + Loc;
 }
 
-Reason reject(RejectReason::Kind K, std::string Message, const Instruction *At) {
+Reason reject(RejectReason::Kind K, std::string Message,
+              const Instruction *At) {
   return std::make_shared<RejectReason>(K, std::move(Message), At);
 }
 

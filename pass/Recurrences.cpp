@@ -26,12 +26,18 @@ using namespace llvm::PatternMatch;
 namespace pydron {
 
 static std::optional<pydron_fold_type> foldType(Type *T) {
-  if (T->isIntegerTy(8)) return PYDRON_TYPE_I8;
-  if (T->isIntegerTy(16)) return PYDRON_TYPE_I16;
-  if (T->isIntegerTy(32)) return PYDRON_TYPE_I32;
-  if (T->isIntegerTy(64)) return PYDRON_TYPE_I64;
-  if (T->isFloatTy()) return PYDRON_TYPE_F32;
-  if (T->isDoubleTy()) return PYDRON_TYPE_F64;
+  if (T->isIntegerTy(8))
+    return PYDRON_TYPE_I8;
+  if (T->isIntegerTy(16))
+    return PYDRON_TYPE_I16;
+  if (T->isIntegerTy(32))
+    return PYDRON_TYPE_I32;
+  if (T->isIntegerTy(64))
+    return PYDRON_TYPE_I64;
+  if (T->isFloatTy())
+    return PYDRON_TYPE_F32;
+  if (T->isDoubleTy())
+    return PYDRON_TYPE_F64;
   return std::nullopt;
 }
 
@@ -140,8 +146,8 @@ private:
       return "";
     }
     if (auto *BO = dyn_cast<BinaryOperator>(UI)) {
-      Value *Other = BO->getOperand(0) == V ? BO->getOperand(1)
-                                             : BO->getOperand(0);
+      Value *Other =
+          BO->getOperand(0) == V ? BO->getOperand(1) : BO->getOperand(0);
       if (dependsOnChain(Other))
         return "it is combined with a value that depends on itself";
       if (IsFloat) {
@@ -191,15 +197,19 @@ private:
         return setOp(PYDRON_FOLD_ADD);
       }
     if (auto *MM = dyn_cast<MinMaxIntrinsic>(UI)) {
-      Value *Other = MM->getOperand(0) == V ? MM->getOperand(1)
-                                             : MM->getOperand(0);
+      Value *Other =
+          MM->getOperand(0) == V ? MM->getOperand(1) : MM->getOperand(0);
       if (dependsOnChain(Other))
         return "it is combined with a value that depends on itself";
       switch (MM->getIntrinsicID()) {
-      case Intrinsic::smax: return setOp(PYDRON_FOLD_SMAX);
-      case Intrinsic::smin: return setOp(PYDRON_FOLD_SMIN);
-      case Intrinsic::umax: return setOp(PYDRON_FOLD_UMAX);
-      default: return setOp(PYDRON_FOLD_UMIN);
+      case Intrinsic::smax:
+        return setOp(PYDRON_FOLD_SMAX);
+      case Intrinsic::smin:
+        return setOp(PYDRON_FOLD_SMIN);
+      case Intrinsic::umax:
+        return setOp(PYDRON_FOLD_UMAX);
+      default:
+        return setOp(PYDRON_FOLD_UMIN);
       }
     }
     if (auto *Cmp = dyn_cast<CmpInst>(UI)) {
@@ -258,18 +268,26 @@ private:
       P = CmpInst::getInversePredicate(P);
     }
     switch (P) {
-    case CmpInst::ICMP_SGT: case CmpInst::ICMP_SGE:
+    case CmpInst::ICMP_SGT:
+    case CmpInst::ICMP_SGE:
       return setOp(PYDRON_FOLD_SMAX);
-    case CmpInst::ICMP_SLT: case CmpInst::ICMP_SLE:
+    case CmpInst::ICMP_SLT:
+    case CmpInst::ICMP_SLE:
       return setOp(PYDRON_FOLD_SMIN);
-    case CmpInst::ICMP_UGT: case CmpInst::ICMP_UGE:
+    case CmpInst::ICMP_UGT:
+    case CmpInst::ICMP_UGE:
       return setOp(PYDRON_FOLD_UMAX);
-    case CmpInst::ICMP_ULT: case CmpInst::ICMP_ULE:
+    case CmpInst::ICMP_ULT:
+    case CmpInst::ICMP_ULE:
       return setOp(PYDRON_FOLD_UMIN);
-    case CmpInst::FCMP_OGT: return setOp(PYDRON_FOLD_SEL_GT);
-    case CmpInst::FCMP_OGE: return setOp(PYDRON_FOLD_SEL_GE);
-    case CmpInst::FCMP_OLT: return setOp(PYDRON_FOLD_SEL_LT);
-    case CmpInst::FCMP_OLE: return setOp(PYDRON_FOLD_SEL_LE);
+    case CmpInst::FCMP_OGT:
+      return setOp(PYDRON_FOLD_SEL_GT);
+    case CmpInst::FCMP_OGE:
+      return setOp(PYDRON_FOLD_SEL_GE);
+    case CmpInst::FCMP_OLT:
+      return setOp(PYDRON_FOLD_SEL_LT);
+    case CmpInst::FCMP_OLE:
+      return setOp(PYDRON_FOLD_SEL_LE);
     default:
       return "it is chosen by a comparison that is not a min or max";
     }
