@@ -7,6 +7,7 @@ PACKAGES=(
   cmake ninja-build python3 python3-psutil clang-19 llvm-19-dev llvm-19-tools lld-19
   libclang-rt-19-dev libomp-19-dev libjansson-dev libssh2-1-dev
   libcurl4-openssl-dev libssl-dev pkg-config time
+  csmith libcsmith-dev valgrind dpkg-dev
 )
 
 missing=()
