@@ -339,27 +339,15 @@ int ship_map(struct ship_mapping *m, const struct proto_task *t,
     struct ship_local_interval *li = &m->intervals[i];
     if (iv->source == PROTO_IV_IMAGE)
       continue; /* the same bytes are here already */
-    if (t->objects[iv->object].module) {
-      const uint8_t *src = iv->data;
-      if (iv->source == PROTO_IV_CACHED) {
-        const struct ship_store_entry *e = cached ? cached[i] : NULL;
-        if (!e || e->len != li->len)
-          return fail(code, PROTO_ERR_BAD_TASK, why, why_len,
-                      "the task names kept bytes this worker does not hold "
-                      "(or of another size)", m);
-        src = e->bytes;
-      }
-      memcpy(li->local, src, li->len);
-      if (li->write)
-        li->pristine = src; /* the task's own bytes, kept until it ends */
-      continue;
+    if (!t->objects[iv->object].module) {
+      /* Our own mapping (a module's image is writable already). */
+      uintptr_t a = (uintptr_t)li->local & ~(uintptr_t)(page - 1);
+      uintptr_t b = ((uintptr_t)li->local + li->len + page - 1) &
+                    ~(uintptr_t)(page - 1);
+      if (mprotect((void *)a, b - a, PROT_READ | PROT_WRITE) != 0)
+        return fail(code, PROTO_ERR_NO_MEMORY, why, why_len,
+                    "cannot map a shipped interval", m);
     }
-    uintptr_t a = (uintptr_t)li->local & ~(uintptr_t)(page - 1);
-    uintptr_t b = ((uintptr_t)li->local + li->len + page - 1) &
-                  ~(uintptr_t)(page - 1);
-    if (mprotect((void *)a, b - a, PROT_READ | PROT_WRITE) != 0)
-      return fail(code, PROTO_ERR_NO_MEMORY, why, why_len,
-                  "cannot map a shipped interval", m);
     const uint8_t *src = iv->data;
     if (iv->source == PROTO_IV_CACHED) {
       const struct ship_store_entry *e = cached ? cached[i] : NULL;
