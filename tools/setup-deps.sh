@@ -8,6 +8,8 @@ PACKAGES=(
   libclang-rt-19-dev libomp-19-dev libjansson-dev libssh2-1-dev
   libcurl4-openssl-dev libssl-dev pkg-config time
   csmith libcsmith-dev valgrind dpkg-dev
+  # test/ssh: real OpenSSH servers in network namespaces (hosts.sh)
+  openssh-server openssh-client iproute2 procps passwd
 )
 
 missing=()
