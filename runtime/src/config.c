@@ -282,12 +282,8 @@ int pydron_config_check_available(const struct pydron_config *cfg,
   for (size_t i = 0; i < cfg->nworkers; i++) {
     const struct pydron_worker_conf *w = &cfg->workers[i];
     const char *what = NULL, *detail = "";
-    /* "isolation": "process" is available (remote.c). */
-    if (w->type == PYDRON_WORKER_SSH)
-      what = "\"ssh\" workers",
-      detail = "; remove the entry, or use a {\"type\": \"multicore\"} entry "
-               "to run on this machine";
-    else if (w->type == PYDRON_WORKER_CLOUD)
+    /* "isolation": "process" and "ssh" are available (remote.c). */
+    if (w->type == PYDRON_WORKER_CLOUD)
       what = "\"cloud\" workers",
       detail = "; remove the entry, or use a {\"type\": \"multicore\"} entry "
                "to run on this machine";
@@ -299,14 +295,14 @@ int pydron_config_check_available(const struct pydron_config *cfg,
           err, PYDRON_CONFIG_ERR_NOT_AVAILABLE,
           "%s:%d:%d: workers[%d]: %s are not available in this version of "
           "Pydron (the entry is valid, but this version runs loops on this "
-          "machine's threads only)%s",
+          "machine and on SSH hosts only)%s",
           file, w->line, w->column, w->index, what, detail);
     else
       pydron_config_set_error(
           err, PYDRON_CONFIG_ERR_NOT_AVAILABLE,
           "%s: workers[%d]: %s are not available in this version of Pydron "
           "(the entry is valid, but this version runs loops on this "
-          "machine's threads only)%s",
+          "machine and on SSH hosts only)%s",
           file, w->index, what, detail);
     err->line = w->line;
     err->column = w->column;
@@ -447,6 +443,7 @@ int pydron_config_load(struct pydron_config *out,
   }
 
   /* No file: every local core, as if the file said [{"type":"multicore"}]. */
+  pydron_faults_defaults(&out->faults);
   out->workers = calloc(1, sizeof *out->workers);
   if (!out->workers) {
     pydron_config_set_error(err, PYDRON_CONFIG_ERR_NOMEM,
@@ -460,6 +457,13 @@ int pydron_config_load(struct pydron_config *out,
   out->workers[0].u.multicore.cores = 0;
   out->workers[0].u.multicore.isolation = PYDRON_ISOLATION_THREAD;
   return 0;
+}
+
+void pydron_faults_defaults(struct pydron_faults_conf *f) {
+  f->lease_seconds = PYDRON_FAULTS_DEFAULT_LEASE_SECONDS;
+  f->chunk_retries = PYDRON_FAULTS_DEFAULT_CHUNK_RETRIES;
+  f->worker_restarts = PYDRON_FAULTS_DEFAULT_WORKER_RESTARTS;
+  f->when_no_workers = PYDRON_NO_WORKERS_THREADS;
 }
 
 /* ---- what the pool asks ----------------------------------------------- */

@@ -103,6 +103,28 @@ struct pydron_cloud_conf {
   int ttl_minutes;
 };
 
+/* What happens when workers fail ("faults" at the top level of the file;
+ * docs/configuration.md). Every field always holds a value: the defaults
+ * below when the file says nothing. */
+enum pydron_no_workers {
+  PYDRON_NO_WORKERS_THREADS, /* loops go on on this process's threads */
+  PYDRON_NO_WORKERS_FAIL,    /* the program stops with an error */
+};
+#define PYDRON_FAULTS_DEFAULT_LEASE_SECONDS 10
+#define PYDRON_FAULTS_MAX_LEASE_SECONDS 3600
+#define PYDRON_FAULTS_DEFAULT_CHUNK_RETRIES 1
+#define PYDRON_FAULTS_MAX_CHUNK_RETRIES 3
+#define PYDRON_FAULTS_DEFAULT_WORKER_RESTARTS 3
+#define PYDRON_FAULTS_MAX_WORKER_RESTARTS 100
+struct pydron_faults_conf {
+  int lease_seconds;   /* silence after which a worker (or the master) is
+                          given up on */
+  int chunk_retries;   /* reruns of a chunk that crashed on a worker */
+  int worker_restarts; /* restarts of each lost worker, per program run */
+  enum pydron_no_workers when_no_workers;
+};
+void pydron_faults_defaults(struct pydron_faults_conf *f);
+
 struct pydron_worker_conf {
   enum pydron_worker_type type;
   int index;        /* position in "workers", for messages: workers[index] */
@@ -147,6 +169,7 @@ struct pydron_config {
   int implicit; /* 1: no file, workers[] is the one default multicore entry */
   struct pydron_worker_conf *workers;
   size_t nworkers;
+  struct pydron_faults_conf faults;
 
   struct pydron_config_note notes[PYDRON_CONFIG_MAX_NOTES];
   int nnotes;
@@ -221,6 +244,8 @@ const char *pydron_worker_type_name(enum pydron_worker_type type);
 /* Prints one entry on one line as JSON with every default filled in and
  * every secret replaced by "***" (config_dump.c). */
 void pydron_config_dump_worker(FILE *fp, const struct pydron_worker_conf *w);
+/* The "faults" policy, defaults filled in, as one line of JSON. */
+void pydron_config_dump_faults(FILE *fp, const struct pydron_faults_conf *f);
 
 /* ---- program start (config_start.c) ----------------------------------
  *

@@ -94,6 +94,23 @@ static json_t *build(const struct pydron_worker_conf *w) {
   return o;
 }
 
+void pydron_config_dump_faults(FILE *fp, const struct pydron_faults_conf *f) {
+  static const char *const no_workers[] = {"threads", "fail"};
+  json_t *o = json_object();
+  if (o) {
+    json_object_set_new(o, "lease_seconds", json_integer(f->lease_seconds));
+    json_object_set_new(o, "chunk_retries", json_integer(f->chunk_retries));
+    json_object_set_new(o, "worker_restarts",
+                        json_integer(f->worker_restarts));
+    json_object_set_new(o, "when_no_workers",
+                        json_string(no_workers[f->when_no_workers]));
+  }
+  char *s = o ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;
+  fprintf(fp, "%s\n", s ? s : "(out of memory)");
+  free(s);
+  json_decref(o);
+}
+
 void pydron_config_dump_worker(FILE *fp, const struct pydron_worker_conf *w) {
   json_t *o = build(w);
   char *s = o ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;

@@ -12,6 +12,14 @@ struct query {
   int first, found;
 };
 
+/* Shared objects are matched by file name without the directory: a
+ * remote worker loads them from its run directory (ssh_deploy.c), under
+ * the same names. */
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
 static void fill(struct dl_phdr_info *info, const char *name,
                  struct image_module *m) {
   memset(m, 0, sizeof *m);
@@ -46,7 +54,8 @@ static int cb(struct dl_phdr_info *info, size_t size, void *arg) {
   if (!first && !name[0])
     return 0; /* the vdso and other unnamed objects */
   if (q->name) {
-    if (strcmp(q->name, name) != 0)
+    if (strcmp(base_name(q->name), base_name(name)) != 0 ||
+        !q->name[0] != !name[0])
       return 0;
     fill(info, name, q->out);
     q->found = 1;

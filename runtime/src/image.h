@@ -29,7 +29,8 @@ struct image_module {
 
 /* The module whose image holds [lo, hi); 0, or -1 when none does. */
 int pydron_image_find(uintptr_t lo, uintptr_t hi, struct image_module *out);
-/* The module of this name ("" = the main program); 0 or -1. */
+/* The module of this name ("" = the main program; shared objects match by
+ * file name, whatever their directory); 0 or -1. */
 int pydron_image_by_name(const char *name, struct image_module *out);
 /* 1 when [lo, hi) lies in one writable segment of m, 0 in one read-only
  * segment, -1 otherwise. */

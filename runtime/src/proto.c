@@ -340,6 +340,8 @@ int proto_read_frame(int fd, struct proto_reader *r, char *err,
     ssize_t got = read(fd, dst, room);
     if (got < 0 && errno == EINTR)
       continue;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return 2; /* non-blocking: the rest of the frame is not here yet */
     if (got < 0) {
       set_err(err, err_len, "read error: %s", strerror(errno));
       return -1;
@@ -355,6 +357,7 @@ int proto_read_frame(int fd, struct proto_reader *r, char *err,
               PROTO_HEADER_BYTES);
       return -1;
     }
+    __atomic_add_fetch(&r->bytes_read, (uint64_t)got, __ATOMIC_RELAXED);
     if (r->in_payload) {
       r->have += (size_t)got;
       if (r->have == r->length)

@@ -118,6 +118,8 @@ struct proto_reader {
   uint8_t *payload;
   size_t have, cap;
   int in_payload;
+  uint64_t bytes_read; /* every byte proto_read_frame read; other threads
+                          may watch it with __atomic_load_n (a lease) */
 };
 
 /* Feeds up to n bytes from `data`; returns how many were used (less than
@@ -129,8 +131,10 @@ struct proto_reader {
  * message in err. */
 long proto_reader_feed(struct proto_reader *r, const uint8_t *data, size_t n,
                        int *done, char *err, size_t err_len);
-/* Reads one frame from fd (blocking). Returns 1 with a frame in r, 0 at
- * end of stream between frames, -1 on error (truncated frame, I/O error,
+/* Reads one frame from fd. Returns 1 with a frame in r, 0 at end of
+ * stream between frames, 2 when fd is non-blocking and the frame is not
+ * complete yet (what arrived is kept in r: call again when fd is
+ * readable), -1 on error (truncated frame, I/O error,
  * corrupt header) with a message in err. */
 int proto_read_frame(int fd, struct proto_reader *r, char *err,
                      size_t err_len);

@@ -25,22 +25,27 @@
  * parallel_for.c; chain values go into the chain's buffers and the chain
  * runs in order as they arrive.
  *
- * Faults: a worker that dies, closes the stream or sends anything invalid
- * is dropped and its chunks in flight rerun here; a chunk that crashed
- * on a worker (its footprint is wrong: guard page, poison pointer, write
- * outside its intervals) stops the program with a message naming loop,
- * chunk and signal, because the sequential code would not have crashed
- * and going on could hide wrong results. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+ * Faults (docs/configuration.md, "faults"): tasks are pure, so a chunk
+ * whose worker is lost (remote.c) or stalled (its lease expired,
+ * remote_rx.c) goes back to a retry queue and runs elsewhere: on another
+ * worker, on the same slot once it is restarted, or here when no worker
+ * is left. Attempt ids are unique for the process, so the late answer of
+ * an attempt given up on is recognized and discarded. A chunk that
+ * crashed on a worker (a fault, or a write outside its footprint) is
+ * retried on another worker incarnation up to `chunk_retries` times; if
+ * it crashes again the program stops with a message naming loop, chunk
+ * range, signal and the likely causes. It is never rerun here: the
+ * sequential code would not have crashed, so something is wrong (a
+ * footprint the plugin under-estimated, which the guard pages around
+ * shipped memory turn into a crash, or a bug that shows only in another
+ * memory layout), and going on could hide wrong results.
+ */
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "chain.h"
 #include "fold.h"
@@ -51,7 +56,8 @@
 #include "ship.h"
 
 #define REMOTE_CHUNK_NS 1000000
-#define REMOTE_INFLIGHT_PER_THREAD 2
+/* The dispatcher looks again this often while it waits (restarts). */
+#define DISPATCH_TICK_NS 50000000
 #define RR_ALIGN 16
 
 /* ---- the report: what ran where, and why not remotely ---------------------- */
@@ -65,6 +71,7 @@ struct note {
   int unshippable; /* a worker did not know the loop: never ship it again */
 };
 static struct note notes[NOTE_SLOTS];
+static struct remote_set *report_set; /* the workers, once a loop used them */
 static int nnotes, notes_full;
 static pthread_mutex_t notes_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -131,18 +138,42 @@ __attribute__((destructor)) static void remote_report(void) {
   }
   if (notes_full)
     fprintf(stderr, "pydron:   (more loops not listed)\n");
+  if (report_set) {
+    struct remote_set *set = report_set;
+    pthread_mutex_lock(&set->lock);
+    struct remote_faults f = set->faults;
+    pthread_mutex_unlock(&set->lock);
+    fprintf(stderr, "pydron:   faults: workers lost %llu, restarted %llu, "
+                    "stalled %llu; chunks crashed %llu, rerun %llu; late "
+                    "answers discarded %llu; master pauses %llu\n",
+            (unsigned long long)f.lost, (unsigned long long)f.restarted,
+            (unsigned long long)f.stalls, (unsigned long long)f.crashes,
+            (unsigned long long)f.reruns,
+            (unsigned long long)f.late_discarded,
+            (unsigned long long)f.master_pauses);
+  }
   funlockfile(stderr);
   pthread_mutex_unlock(&notes_lock);
 }
 
 /* ---- one run ------------------------------------------------------------- */
 
+/* One chunk given to workers: in r->sent while a worker has it, in
+ * r->retry while it waits to be run again, in neither while the receiver
+ * applies its result (so that a worker lost meanwhile cannot hand it out
+ * twice). */
 struct flight {
-  int used;
-  int worker;
-  struct ship_task rec;
-  int64_t seq, index;
+  struct flight *next;
+  int64_t lo, hi, seq, index;
   void *chain_buf;
+  int worker, gen;   /* where its current attempt went (worker index) */
+  uint64_t attempt;
+  struct ship_task rec; /* the current attempt (valid when attempt != 0) */
+  int crashes;          /* times it crashed on a worker */
+  int crash_worker, crash_gen; /* the last crash: never retried there */
+  char *crash_text;     /* what the first crash said */
+  char crashed_on[160]; /* where it first crashed */
+  int local;            /* a worker could not run it (not a crash): here */
 };
 
 struct part {
@@ -150,7 +181,7 @@ struct part {
   unsigned char *buf;
 };
 
-struct rrun {
+struct remote_run {
   const struct pydron_loop *loop;
   const void *env;
   void *result;
@@ -163,8 +194,7 @@ struct rrun {
   unsigned char *fixed_parts;
   struct part *parts;
   size_t nparts, capparts;
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
+  pthread_mutex_t parts_lock;
   /* Held while the dispatcher copies the master's memory into a task and
    * while the receiver writes a result into it: footprint hulls of
    * different chunks may overlap (column writes), and although a chunk
@@ -172,11 +202,11 @@ struct rrun {
    * written would be a data race. (Local runners still write while
    * tasks are built; those bytes are never used by the task either.) */
   pthread_mutex_t mem;
-  struct flight *flights;
-  size_t nflights;
-  int *credits;
-  int inflight;
-  uint64_t next_attempt;
+  /* Under set->lock: */
+  struct flight *sent;                 /* attempts on workers */
+  struct flight *retry, *retry_tail;   /* to run again, oldest first */
+  int64_t pending;                     /* flights not yet completed */
+  int claimed_all;                     /* the schedule gave its last chunk */
   int64_t remote_chunks, local_chunks;
   uint64_t bytes_out, bytes_in, bytes_kept;
 };
@@ -193,7 +223,7 @@ static void die(const char *msg) {
 
 /* A finished chunk: its partials/values (src) go where the fold or the
  * chain expects them. Any thread. */
-static void complete(struct rrun *r, int64_t lo, int64_t hi, int64_t seq,
+static void complete(struct remote_run *r, int64_t lo, int64_t hi, int64_t seq,
                      int64_t index, void *chain_buf, const void *src,
                      uint64_t ns, int track, uint64_t t_end) {
   const struct pydron_loop *loop = r->loop;
@@ -210,7 +240,7 @@ static void complete(struct rrun *r, int64_t lo, int64_t hi, int64_t seq,
       if (!copy)
         die("out of memory keeping a chunk's partial results");
       memcpy(copy, src, loop->partial_size);
-      pthread_mutex_lock(&r->lock);
+      pthread_mutex_lock(&r->parts_lock);
       if (r->nparts == r->capparts) {
         size_t cap = r->capparts ? r->capparts * 2 : 64;
         struct part *p = realloc(r->parts, cap * sizeof *p);
@@ -222,7 +252,7 @@ static void complete(struct rrun *r, int64_t lo, int64_t hi, int64_t seq,
       r->parts[r->nparts].lo = lo;
       r->parts[r->nparts].buf = copy;
       r->nparts++;
-      pthread_mutex_unlock(&r->lock);
+      pthread_mutex_unlock(&r->parts_lock);
     }
   }
   pydron_sched_done(&r->sched, hi - lo, ns);
@@ -233,7 +263,7 @@ static void complete(struct rrun *r, int64_t lo, int64_t hi, int64_t seq,
 }
 
 /* Runs [lo, hi) here. */
-static void run_local(struct rrun *r, int64_t lo, int64_t hi, int64_t seq,
+static void run_local(struct remote_run *r, int64_t lo, int64_t hi, int64_t seq,
                       int64_t index, void *chain_buf, int track) {
   const struct pydron_loop *loop = r->loop;
   unsigned char tmp[256] __attribute__((aligned(RR_ALIGN)));
@@ -260,7 +290,7 @@ static void run_local(struct rrun *r, int64_t lo, int64_t hi, int64_t seq,
 }
 
 /* Claims the next chunk for a worker: bigger than a local one. */
-static int claim_remote(struct rrun *r, int64_t *lo, int64_t *hi,
+static int claim_remote(struct remote_run *r, int64_t *lo, int64_t *hi,
                         int64_t *seq, int64_t *index, void **chain_buf) {
   struct pydron_sched *s = &r->sched;
   *seq = -1;
@@ -301,7 +331,7 @@ static int claim_remote(struct rrun *r, int64_t *lo, int64_t *hi,
   return 1;
 }
 
-static int claim_local(struct rrun *r, int64_t *lo, int64_t *hi, int64_t *seq,
+static int claim_local(struct remote_run *r, int64_t *lo, int64_t *hi, int64_t *seq,
                        int64_t *index, void **chain_buf) {
   *seq = -1;
   *index = -1;
@@ -311,86 +341,137 @@ static int claim_local(struct rrun *r, int64_t *lo, int64_t *hi, int64_t *seq,
   return pydron_sched_claim(&r->sched, lo, hi, index);
 }
 
-static struct flight *find_flight(struct rrun *r, int worker,
-                                  uint64_t attempt) {
-  for (size_t i = 0; i < r->nflights; i++)
-    if (r->flights[i].used && r->flights[i].worker == worker &&
-        r->flights[i].rec.attempt == attempt)
-      return &r->flights[i];
-  return NULL;
-}
-
-/* Called with r->lock held: the flight is over. */
-static void retire(struct rrun *r, struct flight *f, int give_credit) {
-  if (give_credit)
-    r->credits[f->worker]++;
-  ship_task_free(&f->rec);
-  f->used = 0;
-  r->inflight--;
-  pthread_cond_broadcast(&r->cond);
-}
-
-static int track_of(const struct rrun *r, int worker) {
+static int track_of(const struct remote_run *r, int worker) {
   return 1 + r->set->local_runners + worker;
 }
 
-/* Reruns here every chunk the worker had in flight (it is gone). */
-static void rerun_lost(struct rrun *r, int worker) {
-  for (;;) {
-    pthread_mutex_lock(&r->lock);
-    struct flight *f = NULL;
-    for (size_t i = 0; i < r->nflights && !f; i++)
-      if (r->flights[i].used && r->flights[i].worker == worker)
-        f = &r->flights[i];
-    if (!f) {
-      pthread_mutex_unlock(&r->lock);
-      return;
+/* ---- flights (set->lock held) ---------------------------------------------- */
+
+static void push_retry(struct remote_run *r, struct flight *f) {
+  if (f->attempt) {
+    ship_task_free(&f->rec);
+    f->attempt = 0;
+  }
+  f->next = NULL;
+  if (r->retry_tail)
+    r->retry_tail->next = f;
+  else
+    r->retry = f;
+  r->retry_tail = f;
+  r->set->faults.reruns++;
+  pthread_cond_broadcast(&r->set->cond);
+}
+
+static struct flight *pop_retry(struct remote_run *r) {
+  struct flight *f = r->retry;
+  r->retry = f->next;
+  if (!r->retry)
+    r->retry_tail = NULL;
+  f->next = NULL;
+  return f;
+}
+
+/* Finds the flight of `attempt` on worker index `wi` and takes it out of
+ * r->sent; NULL when there is none. */
+static struct flight *take_sent(struct remote_run *r, int wi, uint64_t attempt) {
+  for (struct flight **pp = &r->sent; *pp; pp = &(*pp)->next)
+    if ((*pp)->worker == wi && (*pp)->attempt == attempt) {
+      struct flight *f = *pp;
+      *pp = f->next;
+      f->next = NULL;
+      return f;
     }
-    struct flight copy = *f;
-    f->rec.intervals = NULL; /* keep the record's arrays with the copy */
-    f->rec.writes = NULL;
-    retire(r, f, 0);
-    pthread_mutex_unlock(&r->lock);
-    run_local(r, copy.rec.lo, copy.rec.hi, copy.seq, copy.index,
-              copy.chain_buf, 0);
-    ship_task_free(&copy.rec);
+  return NULL;
+}
+
+static void flight_free(struct flight *f) {
+  if (f->attempt)
+    ship_task_free(&f->rec);
+  free(f->crash_text);
+  free(f);
+}
+
+/* The flight is over (its chunk completed). */
+static void finish(struct remote_run *r, struct flight *f) {
+  flight_free(f);
+  r->pending--;
+  pthread_cond_broadcast(&r->set->cond);
+}
+
+void remote_run_take_back(struct remote_run *r, struct remote_worker *w,
+                          int abandon) {
+  int wi = w->index - 1;
+  struct flight **pp = &r->sent;
+  while (*pp) {
+    struct flight *f = *pp;
+    if (f->worker != wi || f->gen != w->gen) {
+      pp = &f->next;
+      continue;
+    }
+    *pp = f->next;
+    if (abandon) {
+      if (w->nabandoned == w->capabandoned) {
+        size_t cap = w->capabandoned ? w->capabandoned * 2 : 16;
+        uint64_t *a = realloc(w->abandoned, cap * sizeof *a);
+        if (a) {
+          w->abandoned = a;
+          w->capabandoned = cap;
+        }
+      }
+      /* Without room the late answer is taken for a stray one and the
+       * worker is lost then: safe, only slower. */
+      if (w->nabandoned < w->capabandoned)
+        w->abandoned[w->nabandoned++] = f->attempt;
+    } else {
+      w->outstanding--;
+    }
+    push_retry(r, f);
   }
 }
 
-static void lose(struct rrun *r, struct remote_worker *w, const char *why) {
-  pthread_mutex_lock(&r->lock);
-  pydron_remote_drop(w, why);
-  pthread_cond_broadcast(&r->cond);
-  pthread_mutex_unlock(&r->lock);
-  rerun_lost(r, w->index - 1);
+/* ---- what the receiver hands over ----------------------------------------- */
+
+static void lost_locked(struct remote_run *r, struct remote_worker *w,
+                        const char *why) {
+  pthread_mutex_lock(&r->set->lock);
+  pydron_remote_lost(r->set, w, why);
+  pthread_mutex_unlock(&r->set->lock);
 }
 
-static void on_result(struct rrun *r, struct remote_worker *w,
+static void on_result(struct remote_run *r, struct remote_worker *w,
                       const uint8_t *p, size_t n, uint64_t t_end) {
+  struct remote_set *set = r->set;
   char why[1024];
   struct proto_result res;
   if (proto_get_result(p, n, &res, why, sizeof why) != 0) {
     char msg[1100];
-    snprintf(msg, sizeof msg, "sent a result that does not decode (%s)", why);
-    lose(r, w, msg);
+    snprintf(msg, sizeof msg, "it sent a result that does not decode (%s)",
+             why);
+    lost_locked(r, w, msg);
     return;
   }
-  int widx = w->index - 1;
-  pthread_mutex_lock(&r->lock);
-  struct flight *f = find_flight(r, widx, res.attempt);
-  pthread_mutex_unlock(&r->lock);
+  int wi = w->index - 1;
+  pthread_mutex_lock(&set->lock);
+  struct flight *f = take_sent(r, wi, res.attempt);
+  if (f)
+    w->outstanding--;
+  pthread_mutex_unlock(&set->lock);
   if (!f) {
-    snprintf(why, sizeof why, "sent a result for attempt %llu, which is not "
-             "in flight on it", (unsigned long long)res.attempt);
+    snprintf(why, sizeof why, "it sent a result for attempt %llu, which is "
+             "not in flight on it", (unsigned long long)res.attempt);
     proto_free_result(&res);
-    lose(r, w, why);
+    lost_locked(r, w, why);
     return;
   }
   if (ship_check_result(r->loop, &f->rec, &res, why, sizeof why) != 0) {
     char msg[1100];
-    snprintf(msg, sizeof msg, "sent a result the master refuses: %s", why);
+    snprintf(msg, sizeof msg, "it sent a result the master refuses: %s",
+             why);
     proto_free_result(&res);
-    lose(r, w, msg);
+    pthread_mutex_lock(&set->lock);
+    push_retry(r, f);
+    pydron_remote_lost(set, w, msg);
+    pthread_mutex_unlock(&set->lock);
     return;
   }
   pthread_mutex_lock(&r->mem);
@@ -398,58 +479,110 @@ static void on_result(struct rrun *r, struct remote_worker *w,
   pthread_mutex_unlock(&r->mem);
   r->bytes_in += n;
   w->bytes_in += n;
-  complete(r, f->rec.lo, f->rec.hi, f->seq, f->index, f->chain_buf, res.buf,
-           res.run_ns, track_of(r, widx), t_end);
+  complete(r, f->lo, f->hi, f->seq, f->index, f->chain_buf, res.buf,
+           res.run_ns, track_of(r, wi), t_end);
   __atomic_add_fetch(&r->remote_chunks, 1, __ATOMIC_RELAXED);
   proto_free_result(&res);
-  pthread_mutex_lock(&r->lock);
-  retire(r, f, 1);
-  pthread_mutex_unlock(&r->lock);
+  pthread_mutex_lock(&set->lock);
+  finish(r, f);
+  pthread_mutex_unlock(&set->lock);
 }
 
-static void on_error(struct rrun *r, struct remote_worker *w,
+/* The chunk crashed on w: retry it elsewhere, or stop the program. */
+static void on_crash(struct remote_run *r, struct remote_worker *w,
+                     struct flight *f, const struct proto_error *e) {
+  struct remote_set *set = r->set;
+  const struct pydron_loop *loop = r->loop;
+  const char *what = e->code == PROTO_ERR_FAULT ? "crashed"
+                                                : "wrote outside its "
+                                                  "footprint";
+  pthread_mutex_lock(&set->lock);
+  set->faults.crashes++;
+  f->crashes++;
+  if (!f->crash_text) {
+    f->crash_text = strdup(e->text);
+    snprintf(f->crashed_on, sizeof f->crashed_on, "%s (pid %d)", w->label,
+             (int)w->pid);
+  }
+  int retries = set->policy.chunk_retries;
+  if (f->crashes > retries) {
+    pthread_mutex_unlock(&set->lock);
+    size_t cap = 2 * PROTO_MAX_ERROR_TEXT + 2000;
+    char *msg = malloc(cap);
+    if (!msg)
+      die("a chunk crashed on a worker");
+    int k = snprintf(msg, cap,
+                     "loop %s (%s at %s:%u): chunk [%lld, %lld) %s on %s: %s",
+                     lname(loop), loop->function ? loop->function : "?",
+                     loop->file ? loop->file : "?", loop->line,
+                     (long long)f->lo, (long long)f->hi, what,
+                     f->crashed_on, f->crash_text ? f->crash_text : "?");
+    if (f->crashes > 1 && k > 0 && (size_t)k < cap)
+      k += snprintf(msg + k, cap - (size_t)k,
+                    "\npydron: retried on %s (pid %d), it %s again: %s",
+                    w->label, (int)w->pid, what, e->text);
+    if (k > 0 && (size_t)k < cap)
+      snprintf(msg + k, cap - (size_t)k,
+               "\npydron: stopping: the sequential loop would not have "
+               "failed, so the results cannot be trusted. Likely causes: a "
+               "footprint the plugin under-estimated (shipped memory is "
+               "surrounded by guard pages, so a read or write outside it "
+               "crashes instead of giving wrong data; the worker's message "
+               "says so when that is what happened), or a bug in a function "
+               "the loop calls that shows only with another memory layout "
+               "(an uninitialized or out-of-bounds read). The chunk is never "
+               "rerun on this process; PYDRON_DISABLE=1 runs the program "
+               "without Pydron");
+    die(msg);
+  }
+  fprintf(stderr, "pydron: loop %s: chunk [%lld, %lld) %s on %s (pid %d); "
+                  "retrying it on another worker (\"chunk_retries\": %d)\n",
+          lname(loop), (long long)f->lo, (long long)f->hi, what, w->label,
+          (int)w->pid, retries);
+  f->crash_worker = w->index - 1;
+  f->crash_gen = w->gen;
+  push_retry(r, f);
+  /* A worker whose chunk crashed ends itself; one that saw a write
+   * outside the footprint may hold damaged kept data. Either way it is
+   * not given more. */
+  pydron_remote_lost(set, w, "its chunk failed");
+  pthread_mutex_unlock(&set->lock);
+}
+
+static void on_error(struct remote_run *r, struct remote_worker *w,
                      const uint8_t *p, size_t n) {
+  struct remote_set *set = r->set;
   char why[600];
   struct proto_error *e = malloc(sizeof *e);
   if (!e || proto_get_error(p, n, e, why, sizeof why) != 0) {
     free(e);
-    lose(r, w, "sent an error message that does not decode");
+    lost_locked(r, w, "it sent an error message that does not decode");
     return;
   }
-  int widx = w->index - 1;
-  pthread_mutex_lock(&r->lock);
-  struct flight *f = e->attempt ? find_flight(r, widx, e->attempt) : NULL;
-  pthread_mutex_unlock(&r->lock);
+  int wi = w->index - 1;
+  pthread_mutex_lock(&set->lock);
+  struct flight *f = e->attempt ? take_sent(r, wi, e->attempt) : NULL;
+  if (f)
+    w->outstanding--;
+  pthread_mutex_unlock(&set->lock);
   if (!f) {
     char msg[PROTO_MAX_ERROR_TEXT + 100];
     snprintf(msg, sizeof msg, "%s: %s",
-             e->attempt ? "reported an error for a task not in flight"
-                        : "gave up",
+             e->attempt ? "it reported an error for a task not in flight"
+                        : "it gave up",
              e->text);
     free(e);
-    lose(r, w, msg);
+    lost_locked(r, w, msg);
     return;
   }
-  const struct pydron_loop *loop = r->loop;
   if (e->code == PROTO_ERR_FAULT || e->code == PROTO_ERR_OUTSIDE) {
-    char *msg = malloc(PROTO_MAX_ERROR_TEXT + 600);
-    if (msg)
-      snprintf(msg, PROTO_MAX_ERROR_TEXT + 600,
-               "loop %s (%s at %s:%u) failed on process worker %d: chunk "
-               "[%lld, %lld) %s: %s\npydron: stopping: the sequential loop "
-               "would not have failed, so the loop's footprint is wrong and "
-               "its results cannot be trusted",
-               lname(loop), loop->function ? loop->function : "?",
-               loop->file ? loop->file : "?", loop->line, w->index,
-               (long long)f->rec.lo, (long long)f->rec.hi,
-               e->code == PROTO_ERR_FAULT ? "crashed" : "wrote outside its "
-                                                        "footprint",
-               e->text);
-    die(msg ? msg : "a chunk crashed on a worker");
+    on_crash(r, w, f, e);
+    free(e);
+    return;
   }
   if (e->code == PROTO_ERR_UNKNOWN_LOOP) {
     pthread_mutex_lock(&notes_lock);
-    struct note *nt = note_for(loop);
+    struct note *nt = note_for(r->loop);
     if (nt) {
       nt->unshippable = 1;
       snprintf(nt->why, sizeof nt->why, "the worker does not have it: %.100s",
@@ -458,276 +591,277 @@ static void on_error(struct rrun *r, struct remote_worker *w,
     pthread_mutex_unlock(&notes_lock);
   }
   free(e);
-  /* The chunk runs here instead; the worker stays. */
-  pthread_mutex_lock(&r->lock);
-  struct flight copy = *f;
-  f->rec.intervals = NULL;
-  f->rec.writes = NULL;
-  retire(r, f, 1);
-  pthread_mutex_unlock(&r->lock);
-  run_local(r, copy.rec.lo, copy.rec.hi, copy.seq, copy.index, copy.chain_buf,
-            0);
-  ship_task_free(&copy.rec);
+  /* Not the chunk's fault (the worker lacks the loop, memory, ...): it
+   * runs here instead; the worker stays. */
+  pthread_mutex_lock(&set->lock);
+  f->local = 1;
+  push_retry(r, f);
+  pthread_mutex_unlock(&set->lock);
 }
 
-/* Reads and handles one frame of worker w. */
-static void receive_one(struct rrun *r, struct remote_worker *w) {
-  char err[512];
-  int got = proto_read_frame(w->fd, &w->reader, err, sizeof err);
-  if (got <= 0) {
-    char msg[600];
-    snprintf(msg, sizeof msg, "%s",
-             got == 0 ? "closed the connection" : err);
-    lose(r, w, msg);
-    return;
-  }
-  uint64_t t_end = pydron_sched_now();
-  const uint8_t *p = w->reader.payload;
-  size_t n = w->reader.length;
-  switch (w->reader.type) {
-  case PROTO_RESULT:
-    on_result(r, w, p, n, t_end);
-    break;
-  case PROTO_ERROR:
+void remote_run_frame(struct remote_run *r, struct remote_worker *w,
+                      uint16_t type, const uint8_t *p, size_t n,
+                      uint64_t t_end) {
+  (void)t_end;
+  if (type == PROTO_RESULT)
+    on_result(r, w, p, n, pydron_sched_now());
+  else
     on_error(r, w, p, n);
-    break;
-  case PROTO_HEARTBEAT:
-    break;
-  default:
-    snprintf(err, sizeof err, "sent an unexpected %s message",
-             proto_type_name(w->reader.type));
-    lose(r, w, err);
-    break;
-  }
-  proto_reader_next(&w->reader);
 }
 
-/* ---- the receiver thread ---------------------------------------------------
- *
- * One thread for the life of the process (starting a thread costs more
- * than a whole round trip to a worker): idle between loops, it serves the
- * run in rx.run until the dispatcher writes a byte to rx.stop. */
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int started;
-  int stop[2];
-  struct rrun *run; /* the run to serve; NULL once it is over */
-} rx = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {-1, -1},
-        NULL};
-static pthread_once_t rx_atfork_once = PTHREAD_ONCE_INIT;
+/* ---- the dispatcher ------------------------------------------------------- */
 
-static void serve_run(struct rrun *r) {
+/* A worker that may take f (NULL: a new chunk) now, or -1. set->lock. */
+static int pick_worker(struct remote_run *r, const struct flight *f, int *rr) {
   struct remote_set *set = r->set;
-  struct pollfd *pfd = calloc((size_t)set->nworkers + 1, sizeof *pfd);
-  int *who = calloc((size_t)set->nworkers + 1, sizeof *who);
-  if (!pfd || !who)
-    die("out of memory in the receiver");
-  for (;;) {
-    int k = 0;
-    pfd[k].fd = rx.stop[0];
-    pfd[k].events = POLLIN;
-    who[k++] = -1;
-    for (int i = 0; i < set->nworkers; i++)
-      if (set->workers[i].alive) {
-        pfd[k].fd = set->workers[i].fd;
-        pfd[k].events = POLLIN;
-        who[k++] = i;
-      }
-    int pr = poll(pfd, (nfds_t)k, -1);
-    if (pr < 0 && errno == EINTR)
+  for (int k = 0; k < set->nworkers; k++) {
+    int i = (*rr + k) % set->nworkers;
+    struct remote_worker *w = &set->workers[i];
+    if (pydron_remote_credits(w) <= 0)
       continue;
-    if (pr < 0)
-      die("poll failed in the receiver");
-    for (int i = 1; i < k; i++)
-      if (pfd[i].revents)
-        receive_one(r, &set->workers[who[i]]);
-    if (pfd[0].revents) {
-      char c;
-      if (read(rx.stop[0], &c, 1) != 1)
-        die("cannot read the receiver's stop byte");
-      break;
-    }
+    if (f && f->crashes && f->crash_worker == i && f->crash_gen == w->gen)
+      continue;
+    *rr = i + 1;
+    return i;
   }
-  free(pfd);
-  free(who);
+  return -1;
 }
 
-static void *receiver_main(void *arg) {
-  (void)arg;
-  for (;;) {
-    pthread_mutex_lock(&rx.lock);
-    while (!rx.run)
-      pthread_cond_wait(&rx.cond, &rx.lock);
-    struct rrun *r = rx.run;
-    pthread_mutex_unlock(&rx.lock);
-    serve_run(r);
-    pthread_mutex_lock(&rx.lock);
-    rx.run = NULL;
-    pthread_cond_broadcast(&rx.cond);
-    pthread_mutex_unlock(&rx.lock);
-  }
-  return NULL;
-}
-
-/* The child of a fork has no receiver thread. */
-static void rx_atfork_child(void) {
-  if (rx.stop[0] >= 0) {
-    close(rx.stop[0]);
-    close(rx.stop[1]);
-  }
-  rx.stop[0] = rx.stop[1] = -1;
-  rx.started = 0;
-  rx.run = NULL;
-  pthread_mutex_init(&rx.lock, NULL);
-  pthread_cond_init(&rx.cond, NULL);
-}
-static void rx_install_atfork(void) {
-  pthread_atfork(NULL, NULL, rx_atfork_child);
-}
-
-/* Hands the run to the receiver (started on first use). 0 or -1. */
-static int rx_begin(struct rrun *r) {
-  pthread_once(&rx_atfork_once, rx_install_atfork);
-  pthread_mutex_lock(&rx.lock);
-  if (!rx.started) {
-    if (pipe2(rx.stop, O_CLOEXEC) != 0) {
-      pthread_mutex_unlock(&rx.lock);
-      return -1;
-    }
-    /* Asynchronous signals go to the user's threads, not to this one. */
-    sigset_t all, old;
-    sigfillset(&all);
-    int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
-    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-      sigdelset(&all, faults[i]);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t tid;
-    int err = pthread_create(&tid, NULL, receiver_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (err) {
-      close(rx.stop[0]);
-      close(rx.stop[1]);
-      rx.stop[0] = rx.stop[1] = -1;
-      pthread_mutex_unlock(&rx.lock);
-      return -1;
-    }
-    pthread_detach(tid);
-    pthread_setname_np(tid, "pydron-rx");
-    rx.started = 1;
-  }
-  rx.run = r;
-  pthread_cond_broadcast(&rx.cond);
-  pthread_mutex_unlock(&rx.lock);
+/* Some worker takes tasks, or will soon (busy, or stalled and may answer
+ * again). set->lock. */
+static int any_usable(const struct remote_set *set) {
+  for (int i = 0; i < set->nworkers; i++)
+    if (set->workers[i].alive && !set->workers[i].stalled)
+      return 1;
   return 0;
 }
 
-/* Stops serving r; returns once the receiver let go of it. */
-static void rx_end(void) {
-  if (write(rx.stop[1], "x", 1) != 1)
-    die("cannot stop the receiver");
-  pthread_mutex_lock(&rx.lock);
-  while (rx.run)
-    pthread_cond_wait(&rx.cond, &rx.lock);
-  pthread_mutex_unlock(&rx.lock);
+/* Some worker may yet run a crashed chunk elsewhere. set->lock. */
+static int crash_hope(const struct remote_set *set, const struct flight *f) {
+  for (int i = 0; i < set->nworkers; i++) {
+    const struct remote_worker *w = &set->workers[i];
+    if (w->alive && !(i == f->crash_worker && w->gen == f->crash_gen))
+      return 1;
+  }
+  return pydron_remote_revivable(set);
 }
 
-/* The dispatcher: ship chunks while workers have room. */
-static void dispatch(struct rrun *r) {
+/* Restarts lost workers whose back-off has passed (no lock held). */
+static void revive_due(struct remote_run *r) {
+  struct remote_set *set = r->set;
+  uint64_t now = pydron_remote_now();
+  for (int i = 0; i < set->nworkers; i++) {
+    struct remote_worker *w = &set->workers[i];
+    pthread_mutex_lock(&set->lock);
+    int due = !w->alive && !w->given_up && now >= w->restart_after;
+    pthread_mutex_unlock(&set->lock);
+    if (due)
+      pydron_remote_revive(set, w);
+  }
+}
+
+/* No worker takes chunks now and none is being restarted: the policy says
+ * whether the loop goes on here. set->lock held. */
+static void no_workers_left(struct remote_run *r) {
+  struct remote_set *set = r->set;
+  if (set->policy.when_no_workers != PYDRON_NO_WORKERS_FAIL ||
+      pydron_remote_revivable(set))
+    return;
+  for (int i = 0; i < set->nworkers; i++)
+    if (set->workers[i].alive)
+      return; /* stalled ones may answer again */
+  char msg[400];
+  snprintf(msg, sizeof msg, "loop %s: every worker is gone and none may be "
+           "restarted; stopping, as \"faults\": {\"when_no_workers\": "
+           "\"fail\"} asks", lname(r->loop));
+  die(msg);
+}
+
+static void timed_wait(struct remote_set *set) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ns = (uint64_t)ts.tv_nsec + DISPATCH_TICK_NS;
+  ts.tv_sec += (time_t)(ns / 1000000000u);
+  ts.tv_nsec = (long)(ns % 1000000000u);
+  pthread_cond_timedwait(&set->cond, &set->lock, &ts);
+}
+
+/* Sends f (claimed or retried) to worker wi; on any failure f is back in
+ * the retry queue or run here. No lock held. */
+static void ship(struct remote_run *r, struct flight *f, int wi, struct pbuf *out) {
+  struct remote_set *set = r->set;
+  struct remote_worker *wk = &set->workers[wi];
+  char why[512];
+  struct ship_task rec;
+  pthread_mutex_lock(&set->lock);
+  uint64_t attempt = ++set->next_attempt;
+  int gen = wk->gen;
+  pthread_mutex_unlock(&set->lock);
+  pbuf_reset(out);
+  pthread_mutex_lock(&r->mem);
+  int built = ship_build_task(&r->plan, &wk->cache, f->lo, f->hi, attempt,
+                              out, &rec, why, sizeof why);
+  pthread_mutex_unlock(&r->mem);
+  if (built != 0) {
+    pydron_remote_note_local(r->loop, why);
+    run_local(r, f->lo, f->hi, f->seq, f->index, f->chain_buf, 0);
+    pthread_mutex_lock(&set->lock);
+    finish(r, f);
+    pthread_mutex_unlock(&set->lock);
+    return;
+  }
+  pthread_mutex_lock(&set->lock);
+  if (!wk->alive || wk->gen != gen) {
+    /* Lost while the task was built. */
+    ship_task_free(&rec);
+    push_retry(r, f);
+    pthread_mutex_unlock(&set->lock);
+    return;
+  }
+  f->worker = wi;
+  f->gen = gen;
+  f->attempt = attempt;
+  f->rec = rec;
+  f->next = r->sent;
+  r->sent = f;
+  wk->outstanding++;
+  pthread_mutex_unlock(&set->lock);
+  r->bytes_out += out->len;
+  r->bytes_kept += rec.bytes_cached;
+  wk->bytes_out += out->len;
+  wk->tasks++;
+  if (pydron_remote_send(set, wk, gen, out->p, out->len) != 0) {
+    pthread_mutex_lock(&set->lock);
+    if (wk->gen == gen)
+      pydron_remote_lost(set, wk, "it takes no more tasks");
+    pthread_mutex_unlock(&set->lock);
+  }
+}
+
+static struct flight *new_flight(int64_t lo, int64_t hi, int64_t seq,
+                                 int64_t index, void *chain_buf) {
+  struct flight *f = calloc(1, sizeof *f);
+  if (!f)
+    die("out of memory for a chunk in flight");
+  f->lo = lo;
+  f->hi = hi;
+  f->seq = seq;
+  f->index = index;
+  f->chain_buf = chain_buf;
+  f->worker = -1;
+  f->crash_worker = -1;
+  return f;
+}
+
+/* The dispatcher (the loop's calling thread): retries first, then new
+ * chunks, to workers with room; here when no worker is left; until every
+ * chunk completed. */
+static void dispatch(struct remote_run *r) {
   struct remote_set *set = r->set;
   struct pbuf out = {0};
-  char why[512];
   int rr = 0;
   for (;;) {
-    int w = -1;
-    pthread_mutex_lock(&r->lock);
-    for (;;) {
-      int alive = 0;
-      for (int k = 0; k < set->nworkers; k++) {
-        int i = (rr + k) % set->nworkers;
-        if (!set->workers[i].alive)
-          continue;
-        alive++;
-        if (r->credits[i] > 0) {
-          w = i;
-          break;
+    revive_due(r);
+    pthread_mutex_lock(&set->lock);
+    if (r->retry) {
+      struct flight *f = r->retry;
+      int wi = f->local ? -1 : pick_worker(r, f, &rr);
+      if (wi >= 0 || f->local) {
+        pop_retry(r);
+        pthread_mutex_unlock(&set->lock);
+        if (wi >= 0) {
+          ship(r, f, wi, &out);
+        } else {
+          run_local(r, f->lo, f->hi, f->seq, f->index, f->chain_buf, 0);
+          pthread_mutex_lock(&set->lock);
+          finish(r, f);
+          pthread_mutex_unlock(&set->lock);
         }
+        continue;
       }
-      if (w >= 0 || !alive)
-        break;
-      pthread_cond_wait(&r->cond, &r->lock);
+      if (f->crashes) {
+        if (!crash_hope(set, f)) {
+          char msg[PROTO_MAX_ERROR_TEXT + 1000];
+          snprintf(msg, sizeof msg,
+                   "loop %s (%s at %s:%u): chunk [%lld, %lld) failed on %s: "
+                   "%s\npydron: stopping: no other worker is left to retry "
+                   "it on, and it is never rerun on this process (the "
+                   "sequential loop would not have failed, so the results "
+                   "cannot be trusted)",
+                   lname(r->loop),
+                   r->loop->function ? r->loop->function : "?",
+                   r->loop->file ? r->loop->file : "?", r->loop->line,
+                   (long long)f->lo, (long long)f->hi, f->crashed_on,
+                   f->crash_text ? f->crash_text : "?");
+          die(msg);
+        }
+        timed_wait(set);
+        pthread_mutex_unlock(&set->lock);
+        continue;
+      }
+      if (!any_usable(set)) {
+        no_workers_left(r);
+        pop_retry(r);
+        pthread_mutex_unlock(&set->lock);
+        run_local(r, f->lo, f->hi, f->seq, f->index, f->chain_buf, 0);
+        pthread_mutex_lock(&set->lock);
+        finish(r, f);
+        pthread_mutex_unlock(&set->lock);
+        continue;
+      }
+      timed_wait(set);
+      pthread_mutex_unlock(&set->lock);
+      continue;
     }
-    pthread_mutex_unlock(&r->lock);
-    rr = w >= 0 ? w + 1 : rr;
-
-    int64_t lo, hi, seq, index;
-    void *chain_buf;
-    int ok = w >= 0 ? claim_remote(r, &lo, &hi, &seq, &index, &chain_buf)
-                    : claim_local(r, &lo, &hi, &seq, &index, &chain_buf);
-    if (!ok)
+    if (!r->claimed_all) {
+      int wi = pick_worker(r, NULL, &rr);
+      int here = wi < 0 && !any_usable(set);
+      if (here)
+        no_workers_left(r);
+      /* Every worker is full: with local cores of its own (not a worker
+       * process), this thread runs a local-size chunk meanwhile. */
+      if (wi < 0 && set->dispatcher_runs)
+        here = 1;
+      if (wi < 0 && !here) {
+        timed_wait(set);
+        pthread_mutex_unlock(&set->lock);
+        continue;
+      }
+      pthread_mutex_unlock(&set->lock);
+      int64_t lo, hi, seq, index;
+      void *chain_buf;
+      int ok = here ? claim_local(r, &lo, &hi, &seq, &index, &chain_buf)
+                    : claim_remote(r, &lo, &hi, &seq, &index, &chain_buf);
+      if (!ok) {
+        pthread_mutex_lock(&set->lock);
+        r->claimed_all = 1;
+        pthread_mutex_unlock(&set->lock);
+        continue;
+      }
+      if (here) {
+        run_local(r, lo, hi, seq, index, chain_buf, 0);
+        continue;
+      }
+      struct flight *f = new_flight(lo, hi, seq, index, chain_buf);
+      pthread_mutex_lock(&set->lock);
+      r->pending++;
+      pthread_mutex_unlock(&set->lock);
+      ship(r, f, wi, &out);
+      continue;
+    }
+    if (r->pending == 0) {
+      pthread_mutex_unlock(&set->lock);
       break;
-    if (w < 0) {
-      run_local(r, lo, hi, seq, index, chain_buf, 0);
-      continue;
     }
-    struct remote_worker *wk = &set->workers[w];
-    struct ship_task rec;
-    pbuf_reset(&out);
-    uint64_t attempt = ++r->next_attempt;
-    pthread_mutex_lock(&r->mem);
-    int built = ship_build_task(&r->plan, &wk->cache, lo, hi, attempt, &out,
-                                &rec, why, sizeof why);
-    pthread_mutex_unlock(&r->mem);
-    if (built != 0) {
-      pydron_remote_note_local(r->loop, why);
-      run_local(r, lo, hi, seq, index, chain_buf, 0);
-      continue;
-    }
-    pthread_mutex_lock(&r->lock);
-    if (!wk->alive) {
-      /* Lost while the task was built: the receiver already reran what
-       * that worker had; this chunk runs here. */
-      pthread_mutex_unlock(&r->lock);
-      ship_task_free(&rec);
-      run_local(r, lo, hi, seq, index, chain_buf, 0);
-      continue;
-    }
-    struct flight *f = NULL;
-    for (size_t i = 0; i < r->nflights && !f; i++)
-      if (!r->flights[i].used)
-        f = &r->flights[i];
-    /* There is always a free flight: credits never exceed them. */
-    f->used = 1;
-    f->worker = w;
-    f->rec = rec;
-    f->seq = seq;
-    f->index = index;
-    f->chain_buf = chain_buf;
-    r->credits[w]--;
-    r->inflight++;
-    pthread_mutex_unlock(&r->lock);
-    r->bytes_out += out.len;
-    r->bytes_kept += rec.bytes_cached;
-    wk->bytes_out += out.len;
-    wk->tasks++;
-    /* A failed write means the worker is gone: the receiver sees its end
-     * of stream (or the shutdown) and reruns what it had. */
-    if (proto_write_all(wk->fd, out.p, out.len) != 0) {
-      pthread_mutex_lock(&r->lock);
-      pthread_cond_broadcast(&r->cond);
-      pthread_mutex_unlock(&r->lock);
-    }
+    timed_wait(set);
+    pthread_mutex_unlock(&set->lock);
   }
   pbuf_free(&out);
-  pthread_mutex_lock(&r->lock);
-  while (r->inflight > 0)
-    pthread_cond_wait(&r->cond, &r->lock);
-  pthread_mutex_unlock(&r->lock);
 }
 
 /* Pool job: index 0 dispatches, 1..local_runners run chunks here. */
 static void rr_job(void *arg, int index) {
-  struct rrun *r = arg;
+  struct remote_run *r = arg;
   if (index == 0) {
     dispatch(r);
     return;
@@ -743,6 +877,17 @@ static void rr_job(void *arg, int index) {
 static int by_lo(const void *a, const void *b) {
   const struct part *x = a, *y = b;
   return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+static void run_free(struct remote_run *r) {
+  for (size_t i = 0; i < r->nparts; i++)
+    free(r->parts[i].buf);
+  free(r->parts);
+  free(r->fixed_parts);
+  pthread_mutex_destroy(&r->parts_lock);
+  pthread_mutex_destroy(&r->mem);
+  ship_plan_free(&r->plan);
+  free(r);
 }
 
 int pydron_remote_parallel_for(const struct pydron_loop *loop,
@@ -762,8 +907,9 @@ int pydron_remote_parallel_for(const struct pydron_loop *loop,
   struct remote_set *set = pydron_remote_acquire();
   if (!set)
     return 0; /* not available, or another thread's loop has them */
+  report_set = set;
 
-  struct rrun *r = calloc(1, sizeof *r);
+  struct remote_run *r = calloc(1, sizeof *r);
   char why[512];
   if (!r) {
     pydron_remote_release(set);
@@ -773,24 +919,32 @@ int pydron_remote_parallel_for(const struct pydron_loop *loop,
   r->env = env;
   r->result = result;
   r->set = set;
+  pthread_mutex_init(&r->parts_lock, NULL);
+  pthread_mutex_init(&r->mem, NULL);
   int remote_threads = 0;
+  pthread_mutex_lock(&set->lock);
   for (int i = 0; i < set->nworkers; i++)
-    if (set->workers[i].alive)
+    if (set->workers[i].alive && !set->workers[i].stalled)
       remote_threads += set->workers[i].threads;
+  pthread_mutex_unlock(&set->lock);
   int local_runners = set->local_runners;
   if (local_runners > pydron_pool_threads() - 1)
     local_runners = pydron_pool_threads() - 1;
   if (local_runners < 0)
     local_runners = 0;
   set->local_runners = local_runners;
-  r->total_threads = remote_threads + local_runners;
+  r->total_threads = remote_threads + local_runners + set->dispatcher_runs;
+  if (r->total_threads < 1)
+    r->total_threads = 1;
   if (!pydron_sched_plan(&r->sched, loop, trip_count, r->total_threads)) {
-    free(r);
+    run_free(r);
     pydron_remote_release(set);
     return 0; /* too small: the local path decides (and says so) */
   }
   if (ship_plan_init(&r->plan, loop, trip_count, env, why, sizeof why) != 0) {
     pydron_remote_note_local(loop, why);
+    pthread_mutex_destroy(&r->parts_lock);
+    pthread_mutex_destroy(&r->mem);
     free(r);
     pydron_remote_release(set);
     return 0;
@@ -799,61 +953,28 @@ int pydron_remote_parallel_for(const struct pydron_loop *loop,
               RR_ALIGN;
   if (!r->stride)
     r->stride = RR_ALIGN;
-  r->credits = calloc((size_t)set->nworkers, sizeof *r->credits);
-  size_t nflights = 0;
-  for (int i = 0; i < set->nworkers; i++)
-    if (set->workers[i].alive) {
-      r->credits[i] = REMOTE_INFLIGHT_PER_THREAD * set->workers[i].threads;
-      nflights += (size_t)r->credits[i];
-    }
-  r->flights = calloc(nflights ? nflights : 1, sizeof *r->flights);
-  r->nflights = nflights;
-  int ok = r->credits && r->flights;
-  if (ok && loop->chain)
+  int ok = 1;
+  if (loop->chain)
     ok = r->has_chain = pydron_chain_init(&r->chain, loop, &r->sched,
                                           r->total_threads, env, result);
-  else if (ok && loop->partial_size && r->sched.fixed)
+  else if (loop->partial_size && r->sched.fixed)
     ok = (r->fixed_parts = aligned_alloc(
               RR_ALIGN, (size_t)r->sched.nchunks * r->stride)) != NULL;
   if (!ok) {
-    free(r->credits);
-    free(r->flights);
-    ship_plan_free(&r->plan);
-    free(r);
+    run_free(r);
     pydron_remote_release(set);
     return 0;
   }
-  pthread_mutex_init(&r->lock, NULL);
-  pthread_mutex_init(&r->mem, NULL);
-  pthread_cond_init(&r->cond, NULL);
 
-  if (ok && rx_begin(r) != 0) {
-    fprintf(stderr, "pydron: cannot start the receiver thread of shipped "
-                    "loops; loop %s runs on threads\n", lname(loop));
-    if (r->has_chain)
-      pydron_chain_destroy(&r->chain);
-    ok = 0;
-  }
-  if (!ok) {
-    free(r->fixed_parts);
-    free(r->credits);
-    free(r->flights);
-    ship_plan_free(&r->plan);
-    pthread_mutex_destroy(&r->lock);
-    pthread_mutex_destroy(&r->mem);
-    pthread_cond_destroy(&r->cond);
-    free(r);
-    pydron_remote_release(set);
-    return 0;
-  }
   unsigned observe = pydron_observe_on();
   uint64_t t0 = pydron_sched_now();
   if (observe)
     pydron_observe_begin(loop, trip_count, r->total_threads, t0);
+  pydron_remote_rx_serve(set, r);
   int ran = local_runners > 0 ? pydron_pool_run(rr_job, r) : 0;
   if (!ran)
     dispatch(r); /* the pool is busy or not wanted: dispatch only */
-  rx_end();
+  pydron_remote_rx_serve(set, NULL);
   pydron_sched_finish(&r->sched);
   uint64_t busy = atomic_load(&r->sched.busy_ns);
 
@@ -887,20 +1008,7 @@ int pydron_remote_parallel_for(const struct pydron_loop *loop,
   }
   pthread_mutex_unlock(&notes_lock);
 
-  for (size_t i = 0; i < r->nparts; i++)
-    free(r->parts[i].buf);
-  free(r->parts);
-  free(r->fixed_parts);
-  free(r->credits);
-  for (size_t i = 0; i < r->nflights; i++)
-    if (r->flights[i].used)
-      ship_task_free(&r->flights[i].rec);
-  free(r->flights);
-  pthread_mutex_destroy(&r->lock);
-  pthread_mutex_destroy(&r->mem);
-  pthread_cond_destroy(&r->cond);
-  ship_plan_free(&r->plan);
-  free(r);
+  run_free(r);
   pydron_remote_release(set);
   return 1;
 }

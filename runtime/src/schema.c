@@ -107,6 +107,7 @@ static const char *check_provider(const char *, const char *, char *, size_t);
 static const char *const isolation_names[] = {"thread", "process", NULL};
 static const char *const host_key_names[] = {"strict", "accept-new", NULL};
 static const char *const scheduler_names[] = {"trivial", NULL};
+static const char *const no_workers_names[] = {"threads", "fail", NULL};
 
 #define W(field) offsetof(struct pydron_worker_conf, field)
 
@@ -222,9 +223,30 @@ static const struct keyspec cloud_keys[] = {
     {NULL, V_TYPE, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+#define F(field) offsetof(struct pydron_faults_conf, field)
+static const struct keyspec faults_keys[] = {
+    {"lease_seconds", V_INT, 0, F(lease_seconds), 1,
+     PYDRON_FAULTS_MAX_LEASE_SECONDS, NULL, NULL,
+     "give the seconds of silence after which a worker is given up on "
+     "(1 to 3600), or leave it out for 10"},
+    {"chunk_retries", V_INT, 0, F(chunk_retries), 0,
+     PYDRON_FAULTS_MAX_CHUNK_RETRIES, NULL, NULL,
+     "give how often a chunk that crashed on a worker is retried on another "
+     "(0 to 3), or leave it out for 1"},
+    {"worker_restarts", V_INT, 0, F(worker_restarts), 0,
+     PYDRON_FAULTS_MAX_WORKER_RESTARTS, NULL, NULL,
+     "give how often a lost worker is started again (0 to 100), or leave it "
+     "out for 3"},
+    {"when_no_workers", V_ENUM, 0, F(when_no_workers), 0, 0, no_workers_names,
+     NULL, "write \"threads\" (the default: loops go on here) or \"fail\""},
+    {NULL, V_TYPE, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+#undef F
+
 /* The top level: offsets are unused (nothing is stored in a worker). */
 static const struct keyspec top_keys[] = {
     {"workers", V_TYPE, F_REQUIRED, 0, 0, 0, NULL, NULL, NULL},
+    {"faults", V_TYPE, 0, 0, 0, 0, NULL, NULL, NULL},
     {"scheduler", V_ENUM, 0, 0, 0, 0, scheduler_names, NULL,
      "write \"trivial\" or remove it"},
     {"data_ports", V_LEGACY_PORTS, 0, 0, 0, 0, NULL, NULL,
@@ -596,7 +618,9 @@ static size_t key_names(const struct keyspec *keys, const char **names,
   return n;
 }
 
-static void *field(struct pydron_worker_conf *w, const struct keyspec *k) {
+/* Where a member is stored: `dst` is the struct the key table describes
+ * (a worker entry, or the "faults" object). */
+static void *field(void *w, const struct keyspec *k) {
   return (char *)w + k->offset;
 }
 
@@ -708,7 +732,7 @@ static int check_ports(struct ctx *c, const struct keyspec *k,
  * at the top level, where nothing is stored). The member's name is the
  * last segment of the current path. */
 static int store_value(struct ctx *c, const struct keyspec *k, json_t *v,
-                       struct pydron_worker_conf *w) {
+                       void *w) {
   char got[96], choices[160];
   const char *s;
   int secret = (k->flags & F_SECRET) != 0;
@@ -804,7 +828,7 @@ static int store_value(struct ctx *c, const struct keyspec *k, json_t *v,
  * that the first problem reported is the first one a reader meets. */
 static int check_members(struct ctx *c, json_t *obj,
                          const struct keyspec *keys, const char *what,
-                         struct pydron_worker_conf *w) {
+                         void *w) {
   const char *key;
   json_t *v;
   json_object_foreach(obj, key, v) {
@@ -1024,6 +1048,19 @@ static int parse_top(struct ctx *c, json_t *root) {
                 got);
   if (check_members(c, root, top_keys, "the top level", NULL) != 0)
     return -1;
+  json_t *faults = json_object_get(root, "faults");
+  if (faults) {
+    push_key(c, "faults");
+    describe(faults, 0, got, sizeof got);
+    if (!json_is_object(faults))
+      return fail(c, "expected an object such as {\"lease_seconds\": 10}, "
+                     "got %s",
+                  got);
+    if (check_members(c, faults, faults_keys, "\"faults\"",
+                      &c->out->faults) != 0)
+      return -1;
+    pop(c);
+  }
   if (json_object_get(root, "scheduler")) {
     push_key(c, "scheduler");
     add_note(c, "has no effect: Pydron for C has one scheduler");
@@ -1098,6 +1135,7 @@ int pydron_schema_parse(const char *file, const char *text, size_t len,
                   .err = err, .secret_at = secret_at,
                   .secret_cap = secret_cap};
   secret_at[0] = '\0';
+  pydron_faults_defaults(&out->faults);
 
   size_t i = 0;
   while (i < len && strchr(" \t\r\n", text[i]))

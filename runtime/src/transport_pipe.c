@@ -3,10 +3,10 @@
  * The master starts /proc/self/exe (the very same executable) with
  * posix_spawn (vfork-like: no page-table copy of a big master) and
  *   PYDRON_WORKER=1  PYDRON_WORKER_FD=3  PYDRON_WORKER_THREADS=N
- * in its environment; fd 3 is the worker's end of an AF_UNIX stream
- * socketpair, stdin is /dev/null, stderr is the master's, every other
- * descriptor is closed, the signal mask is empty and every signal has its
- * default action. worker.c takes it from there. The worker exits when its
+ * and the caller's variables (the lease) in its environment; fd 3 is the
+ * worker's end of an AF_UNIX stream socketpair, stdin is /dev/null, stderr
+ * is the master's, every other descriptor is closed, the signal mask is
+ * empty and every signal has its default action. worker.c takes it from there. The worker exits when its
  * end of the socket reads end of stream, so a master that dies (even of
  * SIGKILL) leaves nothing running. */
 #include <errno.h>
@@ -42,8 +42,8 @@ static void program_name(char *out, size_t cap) {
   }
 }
 
-int pydron_transport_pipe_start(int threads, int *fd, pid_t *pid, char *why,
-                                size_t why_len) {
+int pydron_transport_pipe_start(int threads, const char *const *env, int *fd,
+                                pid_t *pid, char *why, size_t why_len) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     snprintf(why, why_len, "socketpair: %s", strerror(errno));
@@ -62,7 +62,10 @@ int pydron_transport_pipe_start(int threads, int *fd, pid_t *pid, char *why,
   size_t n = 0;
   while (environ && environ[n])
     n++;
-  char **envp = calloc(n + 4, sizeof *envp);
+  size_t extra = 0;
+  while (env && env[extra])
+    extra++;
+  char **envp = calloc(n + extra + 4, sizeof *envp);
   char threads_var[64];
   snprintf(threads_var, sizeof threads_var, "PYDRON_WORKER_THREADS=%d",
            threads);
@@ -79,6 +82,8 @@ int pydron_transport_pipe_start(int threads, int *fd, pid_t *pid, char *why,
   envp[k++] = "PYDRON_WORKER=1";
   envp[k++] = "PYDRON_WORKER_FD=3";
   envp[k++] = threads_var;
+  for (size_t i = 0; i < extra; i++)
+    envp[k++] = (char *)env[i];
   envp[k] = NULL;
 
   char name[256];

@@ -20,6 +20,13 @@
  * (ship_worker.c), run the chunk, diff, and send the result; frames are
  * written under a spin lock that the fault handler can take too.
  *
+ * The master's lease: a master that sends nothing for
+ * PYDRON_WORKER_LEASE_MS (it sends heartbeats several times per lease) is
+ * gone or stopped, and a watchdog thread ends the worker, so that nothing
+ * is left running when end of stream never comes (a cut link, a master
+ * stopped for good). Bytes count, not frames: a big task arriving slowly
+ * is not silence.
+ *
  * A fault in a chunk (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is fatal
  * to the worker: the handler (on an alternate stack) says which task,
  * signal and address, and whether the address was a guard page of the
@@ -29,7 +36,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -435,6 +441,55 @@ static void *task_thread(void *arg) {
   }
 }
 
+/* ---- the master's lease ------------------------------------------------ */
+
+static const uint64_t *lease_bytes; /* the reader's byte count */
+static uint64_t lease_ns;
+
+static void *lease_watchdog(void *arg) {
+  (void)arg;
+  uint64_t seen = __atomic_load_n(lease_bytes, __ATOMIC_RELAXED);
+  uint64_t heard = now_ns();
+  for (;;) {
+    struct timespec tick = {0, 200 * 1000 * 1000};
+    nanosleep(&tick, NULL);
+    uint64_t now = now_ns(), b = __atomic_load_n(lease_bytes,
+                                                  __ATOMIC_RELAXED);
+    if (b != seen) {
+      seen = b;
+      heard = now;
+    } else if (now - heard > lease_ns) {
+      char text[160];
+      snprintf(text, sizeof text, "pydron: worker %d: the master sent "
+               "nothing for %.1f s (its lease): it is gone or stopped; "
+               "exiting\n", (int)getpid(), (now - heard) / 1e9);
+      say(text);
+      _exit(0);
+    }
+  }
+  return NULL;
+}
+
+/* Starts the watchdog when the master gave a lease. 0, or -1. */
+static int start_lease(const struct proto_reader *r) {
+  long ms = 0;
+  const char *v = getenv("PYDRON_WORKER_LEASE_MS");
+  if (!v)
+    return 0;
+  if (parse_int(v, 100, 3600L * 1000, &ms) != 0) {
+    say("pydron: worker: PYDRON_WORKER_LEASE_MS is not a number of "
+        "milliseconds (100 to 3600000)\n");
+    return -1;
+  }
+  lease_ns = (uint64_t)ms * 1000000u;
+  lease_bytes = &r->bytes_read;
+  pthread_t tid;
+  if (pthread_create(&tid, NULL, lease_watchdog, NULL) != 0)
+    return -1;
+  pthread_detach(tid);
+  return 0;
+}
+
 /* ---- the reader -------------------------------------------------------- */
 
 static uint64_t peek_attempt(const uint8_t *p, size_t n) {
@@ -570,27 +625,16 @@ static int serve(void) {
   }
   pthread_attr_destroy(&attr);
 
-  struct proto_reader r;
-  memset(&r, 0, sizeof r);
+  static struct proto_reader r; /* static: the watchdog reads bytes_read */
   char err[512];
   int status = 0;
+  if (start_lease(&r) != 0) {
+    send_error(0, PROTO_ERR_REFUSED, "cannot start the lease watchdog");
+    return 3;
+  }
   for (;;) {
-    struct pollfd pfd = {in_fd, POLLIN, 0};
-    int pr = poll(&pfd, 1, 1000);
-    if (pr == 0) { /* idle second: a heartbeat while tasks run */
-      pthread_mutex_lock(&q.lock);
-      int busy = q.running + q.queued;
-      pthread_mutex_unlock(&q.lock);
-      if (busy) {
-        struct pbuf hb = {0};
-        proto_put_heartbeat(&hb, (uint64_t)busy);
-        send_frames(&hb);
-        pbuf_free(&hb);
-      }
-      continue;
-    }
-    if (pr < 0 && errno == EINTR)
-      continue;
+    /* The master's heartbeats are answered below; it learns from them
+     * that this worker lives, even while every task thread is busy. */
     int got = proto_read_frame(in_fd, &r, err, sizeof err);
     if (got == 0)
       break; /* the master closed the stream: nobody wants results */

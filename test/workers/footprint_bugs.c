@@ -19,15 +19,26 @@
 // RUN: env PYDRON_CONF=%t.conf not --crash %t nextto 2>&1 | FileCheck %s --check-prefix=NEXTTO
 // THREADS: done
 // UNDER: pydron: worker: loop fp:under (under at {{.*}}footprint_bugs.c:{{[0-9]+}}), iterations [0, {{[0-9]+}}): SIGSEGV at 0x{{[0-9a-f]+}} (master address 0x{{[0-9a-f]+}}): outside the shipped intervals, in a guard page: the loop's footprint under-estimates what the chunk reads or writes
-// UNDER: pydron: loop fp:under (under at {{.*}}footprint_bugs.c:{{[0-9]+}}) failed on process worker 1: chunk [0, {{[0-9]+}}) crashed: {{.*}}SIGSEGV
-// UNDER-NEXT: pydron: stopping: the sequential loop would not have failed, so the loop's footprint is wrong and its results cannot be trusted
+// UNDER: pydron: loop fp:under: chunk [0, {{[0-9]+}}) crashed on process worker 1 (pid {{[0-9]+}}); retrying it on another worker ("chunk_retries": 1)
+// UNDER: pydron: process worker 1 restarted
+// UNDER: pydron: loop fp:under (under at {{.*}}footprint_bugs.c:{{[0-9]+}}): chunk [0, {{[0-9]+}}) crashed on process worker 1 (pid [[PID1:[0-9]+]]): {{.*}}SIGSEGV {{.*}} in a guard page
+// UNDER-NEXT: pydron: retried on process worker 1 (pid {{[0-9]+}}), it crashed again: {{.*}}SIGSEGV
+// UNDER-NEXT: pydron: stopping: the sequential loop would not have failed, so the results cannot be trusted. Likely causes: a footprint the plugin under-estimated {{.*}} The chunk is never rerun on this process
 // UNDER-NOT: done
-// POISON: failed on process worker 1: chunk [{{[0-9]+}}, {{[0-9]+}}) crashed: {{.*}}SIGSEGV at 0x{{[0-9a-f]+}}: through an env pointer that points into no shipped object
+// POISON: chunk [{{[0-9]+}}, {{[0-9]+}}) crashed on process worker 1 (pid {{[0-9]+}}): {{.*}}SIGSEGV at 0x{{[0-9a-f]+}}: through an env pointer that points into no shipped object
+// POISON: it crashed again
 // POISON-NOT: done
-// READONLY: failed on process worker 1: chunk [{{[0-9]+}}, {{[0-9]+}}) crashed: {{.*}}SIGSEGV {{.*}}: a write into memory the footprint says is only read
+// READONLY: chunk [{{[0-9]+}}, {{[0-9]+}}) crashed on process worker 1 (pid {{[0-9]+}}): {{.*}}SIGSEGV {{.*}}: a write into memory the footprint says is only read
 // READONLY-NOT: done
-// NEXTTO: pydron: loop fp:nextto (nextto at {{.*}}) failed on process worker 1: chunk [{{[0-9]+}}, {{[0-9]+}}) wrote outside its footprint: loop fp:nextto, iterations [{{[0-9]+}}, {{[0-9]+}}): the chunk wrote next to shipped interval
+// NEXTTO: pydron: loop fp:nextto (nextto at {{.*}}): chunk [{{[0-9]+}}, {{[0-9]+}}) wrote outside its footprint on process worker 1 (pid {{[0-9]+}}): loop fp:nextto, iterations [{{[0-9]+}}, {{[0-9]+}}): the chunk wrote next to shipped interval
+// NEXTTO: it wrote outside its footprint again
 // NEXTTO-NOT: done
+// With "chunk_retries": 0 the first crash stops the program.
+// RUN: echo '{"workers": [{"type": "multicore", "cores": 1, "isolation": "process"}], "faults": {"chunk_retries": 0}}' > %t.noretry.conf
+// RUN: env PYDRON_CONF=%t.noretry.conf not --crash %t under 2>&1 | FileCheck %s --check-prefix=NORETRY
+// NORETRY-NOT: retrying
+// NORETRY: chunk [0, {{[0-9]+}}) crashed on process worker 1 (pid {{[0-9]+}}): {{.*}}SIGSEGV
+// NORETRY-NEXT: pydron: stopping:
 #include "workers_test.h"
 
 #define N 100000

@@ -30,37 +30,37 @@
 // RUN: env PYDRON_CONF=%t.conf FAKE=unknown PYDRON_REPORT=1 %t 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 // GOOD-NOT: pydron:
 // GOOD: results ok, 3 calls
-// BADBUILD: pydron: process worker refused: executable build id: worker 00ff, master {{[0-9a-f]+}} (the worker runs a different build of the program); loops run on threads
+// BADBUILD: pydron: process worker 1 refused: executable build id: worker 00ff, master {{[0-9a-f]+}} (the worker runs a different build of the program); loops run on threads
 // BADBUILD: results ok
-// BADVERSION: pydron: process worker refused: bad hello: the worker speaks protocol version 99, the master speaks version 1; loops run on threads
+// BADVERSION: pydron: process worker 1 refused: bad hello: the worker speaks protocol version 99, the master speaks version 1; loops run on threads
 // BADVERSION: results ok
-// GARBAGE: pydron: process worker refused: corrupt frame: bad magic {{.*}} before its hello; loops run on threads
+// GARBAGE: pydron: process worker 1 refused: corrupt frame: bad magic {{.*}} before its hello; loops run on threads
 // GARBAGE: results ok
-// NOHELLO: pydron: process worker refused: it sent a heartbeat before its hello (the master expects a hello first)
+// NOHELLO: pydron: process worker 1 refused: it sent a heartbeat before its hello (the master expects a hello first)
 // NOHELLO: results ok
-// OVERSIZED: pydron: process worker refused: oversized frame: hello of 2147483648 bytes (at most 4096) before its hello
+// OVERSIZED: pydron: process worker 1 refused: oversized frame: hello of 2147483648 bytes (at most 4096) before its hello
 // OVERSIZED: results ok
-// TRUNCATED: pydron: process worker refused: truncated frame: the stream ended inside a hello
+// TRUNCATED: pydron: process worker 1 refused: truncated frame: the stream ended inside a hello
 // TRUNCATED: results ok
-// SILENT: pydron: process worker refused: it closed the connection before its hello
+// SILENT: pydron: process worker 1 refused: it closed the connection before its hello
 // SILENT: results ok
-// WILD: pydron: process worker 1 (pid {{[0-9]+}}): sent a result the master refuses: loop hostile:map, iterations [{{[0-9]+}}, {{[0-9]+}}): written run 0 (interval {{[0-9]}}, offset 0, 8 bytes) writes into an interval that was shipped read-only; its chunks run on this process's threads
+// WILD: pydron: process worker 1 (pid {{[0-9]+}}) is lost: it sent a result the master refuses: loop hostile:map, iterations [{{[0-9]+}}, {{[0-9]+}}): written run 0 (interval {{[0-9]}}, offset 0, 8 bytes) writes into an interval that was shipped read-only; its chunks run elsewhere
 // WILD: results ok
-// OUTSIDE: sent a result the master refuses: {{.*}} lies outside its interval
+// OUTSIDE: it sent a result the master refuses: {{.*}} lies outside its interval
 // OUTSIDE: results ok
-// ATTEMPT: sent a result for attempt {{[0-9]+}}, which is not in flight on it
+// ATTEMPT: it sent a result for attempt {{[0-9]+}}, which is not in flight on it
 // ATTEMPT: results ok
-// BUFSIZE: sent a result the master refuses: loop hostile:map, iterations [{{.*}}): the result carries 8 bytes of partials and chain values, expected 0
+// BUFSIZE: it sent a result the master refuses: loop hostile:map, iterations [{{.*}}): the result carries 8 bytes of partials and chain values, expected 0
 // BUFSIZE: results ok
-// CORRUPT: process worker 1 (pid {{[0-9]+}}): corrupt frame: bad magic
+// CORRUPT: process worker 1 (pid {{[0-9]+}}) is lost: corrupt frame: bad magic
 // CORRUPT: results ok
-// HELLO2: process worker 1 (pid {{[0-9]+}}): sent an unexpected hello message
+// HELLO2: process worker 1 (pid {{[0-9]+}}) is lost: it sent an unexpected hello message
 // HELLO2: results ok
-// TASK: process worker 1 (pid {{[0-9]+}}): sent an unexpected task message
+// TASK: process worker 1 (pid {{[0-9]+}}) is lost: it sent an unexpected task message
 // TASK: results ok
-// TRUNC: process worker 1 (pid {{[0-9]+}}): truncated frame: the stream ended inside a result
+// TRUNC: process worker 1 (pid {{[0-9]+}}) is lost: truncated frame: the stream ended inside a result
 // TRUNC: results ok
-// DIE: process worker 1 (pid {{[0-9]+}}): {{closed the connection|read error: Connection reset by peer}}
+// DIE: process worker 1 (pid {{[0-9]+}}) is lost: {{closed the connection|read error: Connection reset by peer}}
 // DIE: results ok
 // UNKNOWN-DAG: results ok
 // UNKNOWN-DAG: ran on threads: the worker does not have it: no loop hostile:map in this worker

@@ -59,6 +59,8 @@ static void print_workers(const struct pydron_config *cfg) {
   }
   for (int i = 0; i < cfg->nnotes; i++)
     printf("  note: %s\n", cfg->notes[i].text);
+  printf("Faults: ");
+  pydron_config_dump_faults(stdout, &cfg->faults);
 }
 
 static int check(const char *path) {
