@@ -79,6 +79,7 @@ struct pydron_ssh_conf {
   int cores; /* 0 = every core of the host */
   enum pydron_host_key_check host_key_check;
   char *known_hosts;
+  int keep_cache; /* 1: the shipped program stays cached on the host */
 };
 
 /* Secret: accesskey. Without accesskeyid/accesskey the AWS_* environment

@@ -67,6 +67,7 @@ static json_t *build(const struct pydron_worker_conf *w) {
     json_object_set_new(o, "host_key_check",
                         json_string(host_key_check[s->host_key_check]));
     json_object_set_new(o, "known_hosts", str_or_null(s->known_hosts));
+    json_object_set_new(o, "keep_cache", json_boolean(s->keep_cache));
     break;
   }
   case PYDRON_WORKER_CLOUD: {

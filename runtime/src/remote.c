@@ -178,6 +178,10 @@ static int read_hello(struct remote_set *set, struct remote_worker *w,
  * slot is not alive, or the program ends). */
 static void stop_incarnation(struct remote_worker *w, int fd, pid_t pid,
                              struct ssh_worker *ssh, int kill_now) {
+  /* shutdown, not only close: the receiver may be in poll() on fd, which
+   * keeps the socket open after close until the poll returns. */
+  if (fd >= 0)
+    shutdown(fd, SHUT_RDWR);
   if (w->kind == REMOTE_SSH) {
     if (fd >= 0)
       close(fd);
@@ -284,9 +288,13 @@ static int start_workers(void) {
                gives_worker(&cfg->workers[i]);
   set->local_runners = process ? 0 : pydron_pool_threads() - 1;
   set->dispatcher_runs = !process;
+  /* Testing and tuning: N local threads take chunks of shipped loops;
+   * 0 keeps every chunk on the workers. */
   const char *lr = getenv("PYDRON_PROCESS_LOCAL");
-  if (lr && *lr >= '0' && *lr <= '9')
+  if (lr && *lr >= '0' && *lr <= '9') {
     set->local_runners = atoi(lr);
+    set->dispatcher_runs = set->local_runners > 0 && !process;
+  }
   for (size_t i = 0; i < cfg->nworkers; i++) {
     const struct pydron_worker_conf *e = &cfg->workers[i];
     if (!gives_worker(e))

@@ -167,6 +167,9 @@ static const struct keyspec ssh_keys[] = {
     {"known_hosts", V_STR, 0, W(u.ssh.known_hosts), 0, 0, NULL, check_plain,
      "give the path of a known_hosts file, or leave it out for "
      "~/.ssh/known_hosts"},
+    {"keep_cache", V_BOOL, 0, W(u.ssh.keep_cache), 0, 0, NULL, NULL,
+     "write true (the default: the shipped program stays cached on the "
+     "host for the next run) or false"},
     LEGACY_KEYS,
     {NULL, V_TYPE, 0, 0, 0, 0, NULL, NULL, NULL},
 };
@@ -880,6 +883,7 @@ static void set_defaults(struct pydron_worker_conf *w) {
     w->u.ssh.port = 22;
     w->u.ssh.cores = 0;
     w->u.ssh.host_key_check = PYDRON_HOST_KEY_STRICT;
+    w->u.ssh.keep_cache = 1;
     break;
   case PYDRON_WORKER_CLOUD:
     w->u.cloud.public_ip = 1;

@@ -717,6 +717,28 @@ int ssh_deploy_cleanup(struct ssh_conn *c, struct ssh_deploy *d, char *why,
   return 0;
 }
 
+int ssh_deploy_drop_cache(struct ssh_conn *c, struct ssh_deploy *d,
+                          char *why, size_t why_len) {
+  if (!d->base[0])
+    return 0;
+  /* Other runs' directories (live or left over) may use the cache. */
+  struct ssh_str s = {0};
+  ssh_str_add(&s, "cd -- ");
+  ssh_str_quote(&s, d->base);
+  ssh_str_add(&s, " && { ls -d run-* >/dev/null 2>&1 || rm -rf -- cache; }");
+  int st = -1;
+  int r = s.failed
+              ? -1
+              : ssh_conn_exec(c, s.p, NULL, 0, NULL, NULL, &st, why, why_len);
+  ssh_str_free(&s);
+  if (r == 0 && st != 0) {
+    snprintf(why, why_len, "ssh %s: cannot remove the cache %s on the host",
+             c->label, d->cache);
+    return -1;
+  }
+  return r;
+}
+
 void ssh_deploy_free(struct ssh_deploy *d) {
   free(d->command);
   d->command = NULL;

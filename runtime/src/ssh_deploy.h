@@ -74,6 +74,11 @@ int ssh_deploy_prepare(struct ssh_conn *c, struct ssh_deploy *d, char *why,
 int ssh_deploy_cleanup(struct ssh_conn *c, struct ssh_deploy *d, char *why,
                        size_t why_len);
 
+/* "keep_cache": false: removes the cache too, unless another run's
+ * directory is still there (it may use the cache). 0 or -1 with why. */
+int ssh_deploy_drop_cache(struct ssh_conn *c, struct ssh_deploy *d,
+                          char *why, size_t why_len);
+
 void ssh_deploy_free(struct ssh_deploy *d);
 
 /* The "master" file's content for this process: "host=H\npid=P\n

@@ -266,6 +266,10 @@ void pydron_transport_ssh_stop(struct ssh_worker *w, int kill_now) {
     if (w->dep.run[0] &&
         ssh_deploy_cleanup(&w->conn, &w->dep, why, sizeof why) != 0)
       fprintf(stderr, "pydron: %s (pydron-cleanup removes it later)\n", why);
+    if (!w->conn.conf->keep_cache &&
+        ssh_deploy_drop_cache(&w->conn, &w->dep, why, sizeof why) != 0)
+      fprintf(stderr, "pydron: %s (pydron-cleanup --cache removes it later)\n",
+              why);
     libssh2_channel_free(w->ch);
   }
   w->ch = NULL;
