@@ -59,6 +59,8 @@ const char *pydron_worker_type_name(enum pydron_worker_type type) {
     return "ssh";
   case PYDRON_WORKER_CLOUD:
     return "cloud";
+  case PYDRON_WORKER_MPI:
+    return "mpi";
   }
   return "?";
 }
@@ -80,6 +82,7 @@ static void free_list(struct pydron_strlist *l, int secret) {
 static void free_worker(struct pydron_worker_conf *w) {
   switch (w->type) {
   case PYDRON_WORKER_MULTICORE:
+  case PYDRON_WORKER_MPI:
     break;
   case PYDRON_WORKER_SSH: {
     struct pydron_ssh_conf *s = &w->u.ssh;
@@ -283,7 +286,11 @@ int pydron_config_check_available(const struct pydron_config *cfg,
     const struct pydron_worker_conf *w = &cfg->workers[i];
     const char *what = NULL, *detail = "";
     /* "isolation": "process" and "ssh" are available (remote.c). */
-    if (w->type == PYDRON_WORKER_CLOUD)
+    if (w->type == PYDRON_WORKER_MPI)
+      what = "\"mpi\" workers",
+      detail = "; remove the entry, or use a {\"type\": \"multicore\"} entry "
+               "to run on this machine";
+    else if (w->type == PYDRON_WORKER_CLOUD)
       what = "\"cloud\" workers",
       detail = "; remove the entry, or use a {\"type\": \"multicore\"} entry "
                "to run on this machine";

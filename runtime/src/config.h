@@ -40,6 +40,7 @@ enum pydron_worker_type {
   PYDRON_WORKER_MULTICORE,
   PYDRON_WORKER_SSH,
   PYDRON_WORKER_CLOUD,
+  PYDRON_WORKER_MPI,
 };
 
 enum pydron_isolation {
@@ -126,6 +127,12 @@ struct pydron_faults_conf {
 };
 void pydron_faults_defaults(struct pydron_faults_conf *f);
 
+/* The ranks of an MPI job (mpirun, srun) other than rank 0 are workers. */
+struct pydron_mpi_conf {
+  int cores; /* threads per worker rank; 0 = the node's cores shared by
+                the ranks on that node */
+};
+
 struct pydron_worker_conf {
   enum pydron_worker_type type;
   int index;        /* position in "workers", for messages: workers[index] */
@@ -134,6 +141,7 @@ struct pydron_worker_conf {
     struct pydron_multicore_conf multicore;
     struct pydron_ssh_conf ssh;
     struct pydron_cloud_conf cloud;
+    struct pydron_mpi_conf mpi;
   } u;
 };
 

@@ -70,6 +70,9 @@ static json_t *build(const struct pydron_worker_conf *w) {
     json_object_set_new(o, "keep_cache", json_boolean(s->keep_cache));
     break;
   }
+  case PYDRON_WORKER_MPI:
+    json_object_set_new(o, "cores", int_or_null(w->u.mpi.cores));
+    break;
   case PYDRON_WORKER_CLOUD: {
     const struct pydron_cloud_conf *c = &w->u.cloud;
     json_object_set_new(o, "provider", str_or_null(c->provider));

@@ -332,22 +332,29 @@ static int start_workers(void) {
   }
   int alive = 0;
   for (int i = 0; i < set->nworkers; i++) {
-    struct remote_worker *w = &set->workers[i];
     if (fs[i].started)
       pthread_join(fs[i].tid, NULL);
-    if (fs[i].result == 0) {
-      alive++;
+    alive += fs[i].result == 0;
+  }
+  for (int i = 0; i < set->nworkers; i++) {
+    struct remote_worker *w = &set->workers[i];
+    if (fs[i].result == 0)
       continue;
-    }
     /* A refusal (another build, architecture, CPU) or a host that cannot
      * be reached at all is not tried again: the run goes on with the
      * others. */
     w->given_up = 1;
     fprintf(stderr, "pydron: %s %s: %s; %s\n", w->label,
             fs[i].result == -2 ? "refused" : "cannot be started", fs[i].why,
-            n > 1 ? "the run goes on without it" : "loops run on threads");
+            alive ? "the run goes on without it" : "loops run on threads");
   }
   free(fs);
+  if (!alive && set->policy.when_no_workers == PYDRON_NO_WORKERS_FAIL) {
+    fprintf(stderr, "pydron: no worker could be started; stopping, as "
+                    "\"faults\": {\"when_no_workers\": \"fail\"} asks\n");
+    fflush(stderr);
+    _exit(3);
+  }
   return alive ? 0 : -1;
 }
 
@@ -598,6 +605,7 @@ static void *shutdown_one(void *arg) {
   pthread_mutex_lock(&w->wlock);
   pthread_mutex_lock(&set->lock);
   int fd = w->fd, healthy = w->alive && !w->stalled, starting = w->starting;
+  int stalled = w->alive && w->stalled;
   pid_t pid = w->pid;
   struct ssh_worker *ssh = w->ssh;
   if (!starting) {
@@ -611,8 +619,9 @@ static void *shutdown_one(void *arg) {
   pthread_mutex_unlock(&set->lock);
   pthread_mutex_unlock(&w->wlock);
   pthread_mutex_unlock(&set->rx_lock);
+  /* A stalled one may sit behind a cut link: one brief try (2). */
   if (!starting)
-    stop_incarnation(w, fd, pid, ssh, !healthy);
+    stop_incarnation(w, fd, pid, ssh, healthy ? 0 : stalled ? 2 : 1);
   return NULL;
 }
 

@@ -143,7 +143,7 @@ static void stall(struct remote_set *set, struct remote_worker *w,
   set->faults.stalls++;
   fprintf(stderr, "pydron: %s (pid %d) sent nothing for %.1f s (the lease "
                   "is %.0f s): its chunks run elsewhere, and its late "
-                  "answers will be discarded\n", w->label, (int)w->pid,
+                  "answers will be discarded\n", w->label, (int)w->hello.pid,
           silent / 1e9, set->lease_ns / 1e9);
   if (set->run)
     remote_run_take_back(set->run, w, 1);

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chain.h"
 #include "fold.h"
@@ -117,7 +118,7 @@ __attribute__((destructor)) static void remote_report(void) {
     return;
   pthread_mutex_lock(&notes_lock);
   flockfile(stderr);
-  fprintf(stderr, "pydron: process workers:\n");
+  fprintf(stderr, "pydron: workers (processes and hosts):\n");
   for (int i = 0; i < nnotes; i++) {
     const struct note *n = &notes[i];
     const struct pydron_loop *l = n->loop;
@@ -502,7 +503,7 @@ static void on_crash(struct remote_run *r, struct remote_worker *w,
   if (!f->crash_text) {
     f->crash_text = strdup(e->text);
     snprintf(f->crashed_on, sizeof f->crashed_on, "%s (pid %d)", w->label,
-             (int)w->pid);
+             (int)w->hello.pid);
   }
   int retries = set->policy.chunk_retries;
   if (f->crashes > retries) {
@@ -520,7 +521,7 @@ static void on_crash(struct remote_run *r, struct remote_worker *w,
     if (f->crashes > 1 && k > 0 && (size_t)k < cap)
       k += snprintf(msg + k, cap - (size_t)k,
                     "\npydron: retried on %s (pid %d), it %s again: %s",
-                    w->label, (int)w->pid, what, e->text);
+                    w->label, (int)w->hello.pid, what, e->text);
     if (k > 0 && (size_t)k < cap)
       snprintf(msg + k, cap - (size_t)k,
                "\npydron: stopping: the sequential loop would not have "
@@ -538,7 +539,7 @@ static void on_crash(struct remote_run *r, struct remote_worker *w,
   fprintf(stderr, "pydron: loop %s: chunk [%lld, %lld) %s on %s (pid %d); "
                   "retrying it on another worker (\"chunk_retries\": %d)\n",
           lname(loop), (long long)f->lo, (long long)f->hi, what, w->label,
-          (int)w->pid, retries);
+          (int)w->hello.pid, retries);
   f->crash_worker = w->index - 1;
   f->crash_gen = w->gen;
   push_retry(r, f);
@@ -670,11 +671,11 @@ static void no_workers_left(struct remote_run *r) {
   for (int i = 0; i < set->nworkers; i++)
     if (set->workers[i].alive)
       return; /* stalled ones may answer again */
-  char msg[400];
-  snprintf(msg, sizeof msg, "loop %s: every worker is gone and none may be "
-           "restarted; stopping, as \"faults\": {\"when_no_workers\": "
-           "\"fail\"} asks", lname(r->loop));
-  die(msg);
+  fprintf(stderr, "pydron: loop %s: every worker is gone and none may be "
+                  "restarted; stopping, as \"faults\": {\"when_no_workers\": "
+                  "\"fail\"} asks\n", lname(r->loop));
+  fflush(stderr);
+  _exit(3);
 }
 
 static void timed_wait(struct remote_set *set) {

@@ -246,6 +246,14 @@ static const struct keyspec faults_keys[] = {
 };
 #undef F
 
+static const struct keyspec mpi_keys[] = {
+    {"type", V_TYPE, F_REQUIRED, 0, 0, 0, NULL, NULL, NULL},
+    {"cores", V_INT, 0, W(u.mpi.cores), 1, PYDRON_CONFIG_MAX_CORES, NULL, NULL,
+     "give the number of threads per worker rank, or leave \"cores\" out to "
+     "share each node's cores among its ranks"},
+    {NULL, V_TYPE, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
 /* The top level: offsets are unused (nothing is stored in a worker). */
 static const struct keyspec top_keys[] = {
     {"workers", V_TYPE, F_REQUIRED, 0, 0, 0, NULL, NULL, NULL},
@@ -257,9 +265,10 @@ static const struct keyspec top_keys[] = {
     {NULL, V_TYPE, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static const char *const type_names[] = {"multicore", "ssh", "cloud", NULL};
+static const char *const type_names[] = {"multicore", "ssh", "cloud", "mpi",
+                                         NULL};
 static const struct keyspec *const type_keys[] = {multicore_keys, ssh_keys,
-                                                  cloud_keys};
+                                                  cloud_keys, mpi_keys};
 
 /* Names people write out of habit (OpenSSH, boto, OpenMP) that are not the
  * distance of a typo away from ours. */
@@ -885,6 +894,9 @@ static void set_defaults(struct pydron_worker_conf *w) {
     w->u.ssh.host_key_check = PYDRON_HOST_KEY_STRICT;
     w->u.ssh.keep_cache = 1;
     break;
+  case PYDRON_WORKER_MPI:
+    w->u.mpi.cores = 0;
+    break;
   case PYDRON_WORKER_CLOUD:
     w->u.cloud.public_ip = 1;
     w->u.cloud.count = 1;
@@ -899,6 +911,7 @@ static void set_defaults(struct pydron_worker_conf *w) {
 static int fill_string_defaults(struct ctx *c, struct pydron_worker_conf *w) {
   switch (w->type) {
   case PYDRON_WORKER_MULTICORE:
+  case PYDRON_WORKER_MPI:
     return 0;
   case PYDRON_WORKER_SSH:
     if (!w->u.ssh.tmp_dir && set_string(c, &w->u.ssh.tmp_dir, "/tmp") != 0)
@@ -1004,24 +1017,26 @@ static int parse_worker(struct ctx *c, json_t *e,
   json_t *t = json_object_get(e, "type");
   if (!t)
     return fail(c, "the entry has no \"type\"; add \"type\": \"multicore\", "
-                   "\"ssh\" or \"cloud\"");
+                   "\"ssh\", \"cloud\" or \"mpi\"");
   push_key(c, "type");
   describe(t, 0, got, sizeof got);
   if (!json_is_string(t))
-    return fail(c, "expected \"multicore\", \"ssh\" or \"cloud\", got %s",
+    return fail(c, "expected \"multicore\", \"ssh\", \"cloud\" or \"mpi\", "
+                   "got %s",
                 got);
   const char *type = json_string_value(t);
   size_t i = 0;
   while (type_names[i] && strcmp(type_names[i], type) != 0)
     i++;
   if (!type_names[i]) {
-    const char *near = near_miss(type, (const char **)type_names, 3);
+    const char *near = near_miss(type, (const char **)type_names, 4);
     if (near)
       return fail(c, "unknown worker type %s; did you mean \"%s\"?", got,
                   near);
     return fail(c, "unknown worker type %s; write \"multicore\" (this "
-                   "machine), \"ssh\" (a host you can log in to) or "
-                   "\"cloud\" (EC2 instances)",
+                   "machine), \"ssh\" (a host you can log in to), "
+                   "\"cloud\" (EC2 instances) or \"mpi\" (the ranks of an "
+                   "MPI job)",
                 got);
   }
   pop(c);
@@ -1093,7 +1108,7 @@ static int parse_top(struct ctx *c, json_t *root) {
                             c->file);
     return -1;
   }
-  int multicore_at = -1;
+  int multicore_at = -1, mpi_at = -1;
   for (size_t i = 0; i < n; i++) {
     struct pydron_worker_conf *w = &c->out->workers[i];
     /* Counted before parsing: free() then sees every string stored. */
@@ -1104,6 +1119,13 @@ static int parse_top(struct ctx *c, json_t *root) {
                        &w->column);
     if (parse_worker(c, json_array_get(workers, i), w) != 0)
       return -1;
+    if (w->type == PYDRON_WORKER_MPI) {
+      if (mpi_at >= 0)
+        return fail(c, "a second \"mpi\" entry (the first is workers[%d]); "
+                       "an MPI job has one set of ranks: keep one entry",
+                    mpi_at);
+      mpi_at = (int)i;
+    }
     if (w->type == PYDRON_WORKER_MULTICORE) {
       if (multicore_at >= 0)
         return fail(c, "a second \"multicore\" entry (the first is "

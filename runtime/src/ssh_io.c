@@ -147,6 +147,8 @@ static void set_dead(struct ssh_link *l, const char *what) {
   libssh2_session_last_error(l->c->session, &msg, NULL, 0);
   snprintf(l->why, sizeof l->why, "ssh %s: connection lost while %s: %s",
            l->c->label, what, msg && *msg ? msg : "unknown error");
+  /* Said now: the scheduler only sees its stream end. */
+  fprintf(stderr, "pydron: %s\n", l->why);
   close_fd(l);
 }
 

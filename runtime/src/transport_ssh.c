@@ -243,11 +243,15 @@ void pydron_transport_ssh_stop(struct ssh_worker *w, int kill_now) {
   struct ssh_io_result res;
   ssh_io_finish(w->link, kill_now ? 0 : STOP_WAIT_MS, &res);
   w->link = NULL;
+  /* kill_now 2: the worker was silent for a lease, maybe behind a cut
+   * link: one brief try, so that the program's exit does not hang. */
+  int step_ms = kill_now == 2 ? 1000 : 5000;
   if (!res.dead) {
     libssh2_session_set_blocking(w->conn.session, 1);
-    libssh2_session_set_timeout(w->conn.session, 5000);
-    w->conn.timeout_ms = 5000;
+    libssh2_session_set_timeout(w->conn.session, step_ms);
+    w->conn.timeout_ms = step_ms;
     char why[512];
+    int unreachable = 0;
     if (!res.closed) {
       /* Still running after EOF (busy in a chunk, or stuck): kill it and
        * remove its run directory in one round trip. */
@@ -256,17 +260,24 @@ void pydron_transport_ssh_stop(struct ssh_worker *w, int kill_now) {
       ssh_str_add(&s, "rm -rf -- ");
       ssh_str_quote(&s, w->dep.run);
       int st;
-      if (!s.failed &&
-          ssh_conn_exec(&w->conn, s.p, NULL, 0, NULL, NULL, &st, why,
-                        sizeof why) == 0 &&
-          st == 0)
+      int r = s.failed ? -1
+                       : ssh_conn_exec(&w->conn, s.p, NULL, 0, NULL, NULL, &st,
+                                       why, sizeof why);
+      if (r == 0 && st == 0)
         w->dep.run[0] = 0;
       ssh_str_free(&s);
+      if (r != 0 && kill_now == 2) {
+        /* Unreachable: pydron-cleanup removes the run directory later. */
+        fprintf(stderr, "pydron: %s (pydron-cleanup removes what is left)\n",
+                why);
+        w->dep.run[0] = 0;
+        unreachable = 1;
+      }
     }
     if (w->dep.run[0] &&
         ssh_deploy_cleanup(&w->conn, &w->dep, why, sizeof why) != 0)
       fprintf(stderr, "pydron: %s (pydron-cleanup removes it later)\n", why);
-    if (!w->conn.conf->keep_cache &&
+    if (!w->conn.conf->keep_cache && !unreachable &&
         ssh_deploy_drop_cache(&w->conn, &w->dep, why, sizeof why) != 0)
       fprintf(stderr, "pydron: %s (pydron-cleanup --cache removes it later)\n",
               why);

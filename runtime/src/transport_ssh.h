@@ -50,7 +50,8 @@ int pydron_transport_ssh_start(const struct pydron_ssh_conf *conf, int threads,
 /* The worker's pid on its host (from its hello): lets stop kill it. */
 void pydron_transport_ssh_set_pid(struct ssh_worker *w, uint32_t pid);
 
-/* Ends the worker and frees w. Closes the transport's end of the stream
+/* Ends the worker and frees w (kill_now 2: the worker was silent, its host
+ * may be unreachable: kill it with one brief try). Closes the transport's end of the stream
  * (the caller closes its own fd, before or after), sends end of file on
  * the channel, waits up to 2 s for the worker to exit (kill_now: not at
  * all), kills it if it did not (`kill -KILL <pid>` after checking that

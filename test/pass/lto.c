@@ -8,9 +8,9 @@
 // RUN: llvm-dis %t/lto.bc -o - | FileCheck %s --check-prefix=BC
 // RUN: %clang_pydron -O2 -g -flto=thin -c %s -o %t/thin.bc -Rpass=pydron -Rpass-missed=pydron 2>&1 | FileCheck %s --check-prefix=REMARK --implicit-check-not='remark: loop'
 // RUN: llvm-dis %t/thin.bc -o - | FileCheck %s --check-prefix=BC
-// RUN: %clang -O2 -flto -fuse-ld=lld %t/lto.bc %rt_lib/libpydron_rt.a -ljansson -lpthread -lm -o %t/lto.exe
+// RUN: %clang -O2 -flto -fuse-ld=lld %t/lto.bc %rt_link -o %t/lto.exe
 // RUN: llvm-nm %t/lto.exe | FileCheck %s --check-prefix=EXE
-// RUN: %clang -O2 -flto=thin -fuse-ld=lld %t/thin.bc %rt_lib/libpydron_rt.a -ljansson -lpthread -lm -o %t/thin.exe
+// RUN: %clang -O2 -flto=thin -fuse-ld=lld %t/thin.bc %rt_link -o %t/thin.exe
 // RUN: llvm-nm %t/thin.exe | FileCheck %s --check-prefix=EXE
 // RUN: %t/lto.exe | FileCheck %s --check-prefix=OUT
 // RUN: env PYDRON_WORKERS=2 %t/thin.exe | FileCheck %s --check-prefix=OUT

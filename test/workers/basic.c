@@ -21,7 +21,7 @@
 // CHECK: folds {{[0-9a-f]+}} {{[0-9a-f]+}} {{.*}}
 // CHECK: chain {{.*}}
 // CHECK: local-only ok
-// REPORT: pydron: process workers:
+// REPORT: pydron: workers (processes and hosts):
 // REPORT-DAG: basic.c:{{[0-9]+}}  test  calls 3  chunks on workers {{[1-9][0-9]*}}
 // REPORT-DAG: ran on threads: no footprint function (local-only
 #include <math.h>
