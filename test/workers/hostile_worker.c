@@ -60,7 +60,7 @@
 // TASK: results ok
 // TRUNC: process worker 1 (pid {{[0-9]+}}) is lost: truncated frame: the stream ended inside a result
 // TRUNC: results ok
-// DIE: process worker 1 (pid {{[0-9]+}}) is lost: {{closed the connection|read error: Connection reset by peer}}
+// DIE: process worker 1 (pid {{[0-9]+}}) is lost: {{it closed the connection|read error: Connection reset by peer|it takes no more tasks}}
 // DIE: results ok
 // UNKNOWN-DAG: results ok
 // UNKNOWN-DAG: ran on threads: the worker does not have it: no loop hostile:map in this worker
