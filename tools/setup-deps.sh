@@ -10,6 +10,8 @@ PACKAGES=(
   csmith libcsmith-dev valgrind dpkg-dev
   # test/ssh: real OpenSSH servers in network namespaces (hosts.sh)
   openssh-server openssh-client iproute2 procps passwd
+  # test/mpi: MPI workers (libmpi is loaded at run time, mpi.h at build time)
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()

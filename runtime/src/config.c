@@ -285,12 +285,8 @@ int pydron_config_check_available(const struct pydron_config *cfg,
   for (size_t i = 0; i < cfg->nworkers; i++) {
     const struct pydron_worker_conf *w = &cfg->workers[i];
     const char *what = NULL, *detail = "";
-    /* "isolation": "process" and "ssh" are available (remote.c). */
-    if (w->type == PYDRON_WORKER_MPI)
-      what = "\"mpi\" workers",
-      detail = "; remove the entry, or use a {\"type\": \"multicore\"} entry "
-               "to run on this machine";
-    else if (w->type == PYDRON_WORKER_CLOUD)
+    /* "isolation": "process", "ssh" and "mpi" are available (remote.c). */
+    if (w->type == PYDRON_WORKER_CLOUD)
       what = "\"cloud\" workers",
       detail = "; remove the entry, or use a {\"type\": \"multicore\"} entry "
                "to run on this machine";
@@ -302,14 +298,14 @@ int pydron_config_check_available(const struct pydron_config *cfg,
           err, PYDRON_CONFIG_ERR_NOT_AVAILABLE,
           "%s:%d:%d: workers[%d]: %s are not available in this version of "
           "Pydron (the entry is valid, but this version runs loops on this "
-          "machine and on SSH hosts only)%s",
+          "machine, on SSH hosts and on MPI ranks only)%s",
           file, w->line, w->column, w->index, what, detail);
     else
       pydron_config_set_error(
           err, PYDRON_CONFIG_ERR_NOT_AVAILABLE,
           "%s: workers[%d]: %s are not available in this version of Pydron "
           "(the entry is valid, but this version runs loops on this "
-          "machine and on SSH hosts only)%s",
+          "machine, on SSH hosts and on MPI ranks only)%s",
           file, w->index, what, detail);
     err->line = w->line;
     err->column = w->column;

@@ -30,6 +30,15 @@
  * when it resumes instead of failing. Workers are started with the lease,
  * and end themselves when the master sends nothing for that long.
  *
+ * MPI: in rank 0 of an MPI job (mpirun, srun) every other rank is a
+ * worker (worker_mpi.c), reached through the MPI bridge (mpi_bridge.h).
+ * MPI is started when the program starts, since every rank waits for
+ * rank 0 in MPI_Init, and ended at exit from an atexit handler registered
+ * after it (Open MPI's own libraries would be unloaded before a
+ * destructor could finalize). Open MPI 4.1 ends the whole job when a rank
+ * dies, so a lost rank is not restarted: the program says which rank and
+ * which loop, and stops at once, with the output written so far flushed.
+ *
  * fork: the child forgets the parent's workers (closing its copies of the
  * streams) and starts its own when it needs them. exit: the streams are
  * closed (workers exit at end of stream) and the processes reaped. */
@@ -49,6 +58,7 @@
 #include "hostid.h"
 #include "pool.h"
 #include "remote.h"
+#include "mpi_bridge.h"
 #include "transport_ssh.h"
 #include "worker.h"
 
@@ -65,6 +75,7 @@ static struct {
 static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
 static const struct pydron_config *cfg_file; /* with workers to start */
 static struct pydron_faults_conf cfg_faults;
+static int cfg_mpi_size; /* rank 0 of an MPI job of this many ranks */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* 1 when entry e gives a worker process. */
@@ -82,14 +93,24 @@ static void cfg_init(void) {
   if (!cfg)
     return;
   cfg_faults = cfg->faults;
-  for (size_t i = 0; i < cfg->nworkers; i++)
+  int mpi_entry = 0;
+  for (size_t i = 0; i < cfg->nworkers; i++) {
     if (gives_worker(&cfg->workers[i]))
       cfg_file = cfg;
+    mpi_entry |= cfg->workers[i].type == PYDRON_WORKER_MPI;
+  }
+  int rank, size;
+  if (pydron_mpi_detect(&rank, &size) && rank == 0)
+    cfg_mpi_size = size;
+  else if (mpi_entry)
+    fprintf(stderr, "pydron: the configuration has an \"mpi\" entry, but this "
+                    "program was not started by mpirun or srun; loops run "
+                    "on this machine\n");
 }
 
 int pydron_remote_configured(void) {
   pthread_once(&cfg_once, cfg_init);
-  return cfg_file != NULL;
+  return cfg_file != NULL || cfg_mpi_size > 1;
 }
 
 uint64_t pydron_remote_now(void) {
@@ -182,7 +203,10 @@ static void stop_incarnation(struct remote_worker *w, int fd, pid_t pid,
    * keeps the socket open after close until the poll returns. */
   if (fd >= 0)
     shutdown(fd, SHUT_RDWR);
-  if (w->kind == REMOTE_SSH) {
+  if (w->kind == REMOTE_MPI) {
+    if (fd >= 0)
+      close(fd);
+  } else if (w->kind == REMOTE_SSH) {
     if (fd >= 0)
       close(fd);
     pydron_transport_ssh_stop(ssh, kill_now);
@@ -203,11 +227,17 @@ static int start_incarnation(struct remote_set *set, struct remote_worker *w,
   int fd = -1;
   pid_t pid = 0;
   struct ssh_worker *ssh = NULL;
-  int r = w->kind == REMOTE_SSH
-              ? pydron_transport_ssh_start(&w->conf->u.ssh, w->want_threads,
-                                           env, &fd, &ssh, why, why_len)
-              : pydron_transport_pipe_start(w->want_threads, env, &fd, &pid,
-                                            why, why_len);
+  int r;
+  if (w->kind == REMOTE_MPI) {
+    fd = pydron_mpi_worker_fd(w->mpi_rank, why, why_len);
+    r = fd >= 0 ? 0 : -1;
+  } else if (w->kind == REMOTE_SSH) {
+    r = pydron_transport_ssh_start(&w->conf->u.ssh, w->want_threads, env, &fd,
+                                   &ssh, why, why_len);
+  } else {
+    r = pydron_transport_pipe_start(w->want_threads, env, &fd, &pid, why,
+                                    why_len);
+  }
   if (r != 0)
     return -1;
   w->fd = fd;
@@ -269,9 +299,11 @@ static int start_workers(void) {
   pthread_mutex_init(&set->rx_lock, NULL);
   pthread_mutex_init(&set->lock, NULL);
   pthread_cond_init(&set->cond, NULL);
-  size_t n = 0;
-  for (size_t i = 0; i < cfg->nworkers; i++)
+  size_t n = 0, nentries = cfg ? cfg->nworkers : 0;
+  for (size_t i = 0; i < nentries; i++)
     n += gives_worker(&cfg->workers[i]);
+  if (cfg_mpi_size > 1)
+    n += (size_t)cfg_mpi_size - 1;
   set->workers = calloc(n, sizeof *set->workers);
   struct first_start *fs = calloc(n, sizeof *fs);
   if (!set->workers || !fs) {
@@ -283,7 +315,7 @@ static int start_workers(void) {
   /* Local threads run chunks beside remote workers, unless the local
    * cores are themselves a worker process (isolation "process"). */
   int process = 0;
-  for (size_t i = 0; i < cfg->nworkers; i++)
+  for (size_t i = 0; i < nentries; i++)
     process |= cfg->workers[i].type == PYDRON_WORKER_MULTICORE &&
                gives_worker(&cfg->workers[i]);
   set->local_runners = process ? 0 : pydron_pool_threads() - 1;
@@ -295,7 +327,16 @@ static int start_workers(void) {
     set->local_runners = atoi(lr);
     set->dispatcher_runs = set->local_runners > 0 && !process;
   }
-  for (size_t i = 0; i < cfg->nworkers; i++) {
+  for (int r = 1; r < cfg_mpi_size; r++) {
+    struct remote_worker *w = &set->workers[set->nworkers++];
+    w->index = set->nworkers;
+    w->kind = REMOTE_MPI;
+    w->mpi_rank = r;
+    w->fd = -1;
+    pthread_mutex_init(&w->wlock, NULL);
+    snprintf(w->label, sizeof w->label, "MPI rank %d", r);
+  }
+  for (size_t i = 0; i < nentries; i++) {
     const struct pydron_worker_conf *e = &cfg->workers[i];
     if (!gives_worker(e))
       continue;
@@ -425,11 +466,12 @@ int pydron_remote_revive(struct remote_set *set, struct remote_worker *w) {
     pthread_mutex_unlock(&set->lock);
     return r;
   }
-  if (w->restarts >= set->policy.worker_restarts) {
+  if (w->kind == REMOTE_MPI || w->restarts >= set->policy.worker_restarts) {
     w->given_up = 1;
-    fprintf(stderr, "pydron: %s is not restarted again (\"faults\": "
-                    "{\"worker_restarts\": %d} used up)\n", w->label,
-            set->policy.worker_restarts);
+    if (w->kind != REMOTE_MPI)
+      fprintf(stderr, "pydron: %s is not restarted again (\"faults\": "
+                      "{\"worker_restarts\": %d} used up)\n", w->label,
+              set->policy.worker_restarts);
     pthread_mutex_unlock(&set->lock);
     return -1;
   }
@@ -537,6 +579,20 @@ void pydron_remote_lost(struct remote_set *set, struct remote_worker *w,
   set->faults.lost++;
   w->restart_after = pydron_remote_now() +
                      RESTART_BACKOFF_NS * (uint64_t)w->restarts;
+  if (w->kind == REMOTE_MPI && !set->closing) {
+    char loop[600] = "";
+    if (set->run)
+      remote_run_describe(set->run, loop, sizeof loop);
+    const char *mpi = pydron_mpi_error();
+    fflush(stdout);
+    fprintf(stderr, "pydron: %s is gone (%s%s%s)%s%s; Open MPI ends the whole "
+                    "job when a rank dies, so this program stops now (its "
+                    "output so far is complete)\n", w->label, why,
+            mpi ? "; " : "", mpi ? mpi : "", loop[0] ? " during loop " : "",
+            loop);
+    fflush(stderr);
+    _exit(75);
+  }
   fprintf(stderr, "pydron: %s (pid %d) is lost: %s; its chunks run "
                   "elsewhere\n", w->label, (int)w->hello.pid, why);
   /* The descriptor stays open until the worker is restarted or the
@@ -631,6 +687,9 @@ __attribute__((destructor)) static void remote_shutdown(void) {
   if (pthread_mutex_trylock(&R.lock) != 0)
     return; /* a loop runs: its workers see end of stream when we exit */
   struct remote_set *set = &R.set;
+  pthread_mutex_lock(&set->lock);
+  set->closing = 1;
+  pthread_mutex_unlock(&set->lock);
   pthread_t *tids = calloc((size_t)set->nworkers, sizeof *tids);
   char *made = calloc((size_t)set->nworkers, 1);
   for (int i = 0; i < set->nworkers; i++) {
@@ -647,4 +706,55 @@ __attribute__((destructor)) static void remote_shutdown(void) {
   free(made);
   R.failed = 1; /* loops run by later destructors stay local */
   pthread_mutex_unlock(&R.lock);
+}
+
+/* ---- MPI: started with the program, ended before libmpi unloads ---------- */
+
+/* When a rank dies, Open MPI 4.1 ends the whole job: mpirun sends the
+ * other ranks SIGTERM, usually before this rank's bridge has noticed
+ * anything. The handler says what this rank was doing (mpirun names the
+ * rank that died); the output written so far stays as it is. */
+static char mpi_doing[512];
+
+void pydron_remote_mpi_doing(const char *loop_text) {
+  if (cfg_mpi_size <= 1)
+    return;
+  if (loop_text)
+    snprintf(mpi_doing, sizeof mpi_doing, " during loop %s", loop_text);
+  else
+    mpi_doing[0] = 0;
+}
+
+static void mpi_sigterm(int sig) {
+  (void)sig;
+  static const char head[] = "pydron: MPI rank 0 stopped by the MPI launcher "
+                             "(SIGTERM)";
+  static const char tail[] = ": a rank died or the job was cancelled (mpirun "
+                             "names the rank); Open MPI ends the whole job "
+                             "when a rank dies\n";
+  ssize_t n = write(2, head, sizeof head - 1);
+  n = write(2, mpi_doing, strnlen(mpi_doing, sizeof mpi_doing));
+  n = write(2, tail, sizeof tail - 1);
+  (void)n;
+  _exit(143);
+}
+
+static void remote_mpi_exit(void) {
+  remote_shutdown(); /* end of stream to every worker rank in use */
+  pydron_mpi_finish();
+}
+
+__attribute__((constructor)) static void remote_mpi_at_start(void) {
+  if (!pydron_remote_configured() || cfg_mpi_size <= 1)
+    return;
+  char why[512];
+  if (pydron_mpi_start(why, sizeof why) != 0) {
+    /* The other ranks wait for this one in MPI_Init: end the job. */
+    fprintf(stderr, "pydron: MPI rank 0: %s; stopping\n", why);
+    exit(70);
+  }
+  atexit(remote_mpi_exit);
+  struct sigaction old;
+  if (sigaction(SIGTERM, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+    signal(SIGTERM, mpi_sigterm);
 }

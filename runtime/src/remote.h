@@ -32,6 +32,7 @@ struct ssh_worker; /* transport_ssh.h */
 enum remote_kind {
   REMOTE_PROCESS, /* a local worker process (isolation "process") */
   REMOTE_SSH,     /* a worker on another host, over SSH */
+  REMOTE_MPI,     /* another rank of this MPI job (mpi_bridge.h) */
 };
 
 /* One worker as the master sees it: a slot that lives as long as the
@@ -42,6 +43,7 @@ struct remote_worker {
   const struct pydron_worker_conf *conf; /* its pydron.conf entry */
   char label[160];                       /* "process worker 1" */
   int want_threads;                      /* asked for at start */
+  int mpi_rank;                          /* REMOTE_MPI: its rank */
 
   /* The incarnation. `gen` grows at every start; a frame or a flight of an
    * older incarnation is never taken for one of this. */
@@ -90,6 +92,7 @@ struct remote_set {
                           (not with process isolation: its cores are the
                           worker's) */
   struct pydron_faults_conf policy;
+  int closing; /* the program ends: workers going away is expected */
   uint64_t lease_ns, heartbeat_ns;
   struct proto_hello me;
 
@@ -112,6 +115,10 @@ struct remote_set {
  * another thread's loop holds the workers. */
 struct remote_set *pydron_remote_acquire(void);
 void pydron_remote_release(struct remote_set *set);
+
+/* MPI rank 0: what the program is doing, for the message when the
+ * launcher stops the job (NULL: no loop). */
+void pydron_remote_mpi_doing(const char *loop_text);
 
 /* 1 when the configuration asks for process workers (cheap; does not
  * start them). */
@@ -175,6 +182,8 @@ uint64_t pydron_remote_now(void);
 void remote_run_frame(struct remote_run *run, struct remote_worker *w,
                       uint16_t type, const uint8_t *p, size_t n,
                       uint64_t t_end);
+/* The loop the run is about ("id (function at file:line)"), for messages. */
+void remote_run_describe(const struct remote_run *run, char *out, size_t cap);
 /* Worker w's flights go back to be run elsewhere. With `abandon` their
  * attempts are remembered in w->abandoned (the worker still holds them).
  * Called with set->lock held. */

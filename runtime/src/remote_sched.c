@@ -399,6 +399,12 @@ static void finish(struct remote_run *r, struct flight *f) {
   pthread_cond_broadcast(&r->set->cond);
 }
 
+void remote_run_describe(const struct remote_run *r, char *out, size_t cap) {
+  const struct pydron_loop *l = r->loop;
+  snprintf(out, cap, "%s (%s at %s:%u)", lname(l),
+           l->function ? l->function : "?", l->file ? l->file : "?", l->line);
+}
+
 void remote_run_take_back(struct remote_run *r, struct remote_worker *w,
                           int abandon) {
   int wi = w->index - 1;
@@ -971,11 +977,15 @@ int pydron_remote_parallel_for(const struct pydron_loop *loop,
   uint64_t t0 = pydron_sched_now();
   if (observe)
     pydron_observe_begin(loop, trip_count, r->total_threads, t0);
+  char doing[600];
+  remote_run_describe(r, doing, sizeof doing);
+  pydron_remote_mpi_doing(doing);
   pydron_remote_rx_serve(set, r);
   int ran = local_runners > 0 ? pydron_pool_run(rr_job, r) : 0;
   if (!ran)
     dispatch(r); /* the pool is busy or not wanted: dispatch only */
   pydron_remote_rx_serve(set, NULL);
+  pydron_remote_mpi_doing(NULL);
   pydron_sched_finish(&r->sched);
   uint64_t busy = atomic_load(&r->sched.busy_ns);
 

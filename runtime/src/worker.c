@@ -14,6 +14,10 @@
  *    or SHUTDOWN, and _exit()s; main, user constructors and destructors
  *    never run.
  *
+ * In an MPI job, every rank but 0 becomes a worker the same way, its
+ * stream coming from the MPI bridge (worker_mpi.c); it finalizes MPI
+ * before it exits.
+ *
  * The reader (the constructor's thread) decodes frames in order: cache
  * drops and kept bytes are handled there, so the master's view of what
  * this worker holds is always exact. Task threads map the memory
@@ -48,6 +52,7 @@
 
 #include "fold.h"
 #include "hostid.h"
+#include "mpi_bridge.h"
 #include "proto.h"
 #include "pydron_abi.h"
 #include "registry.h"
@@ -60,6 +65,7 @@
 #define WORKER_STACK (8u << 20)
 
 static int worker_mode;
+static int mpi_worker; /* an MPI rank: its stream is the MPI bridge's */
 static int in_fd = -1, out_fd = -1;
 static atomic_flag write_lock = ATOMIC_FLAG_INIT;
 
@@ -92,17 +98,32 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
 
 __attribute__((constructor(101))) static void worker_early(void) {
   const char *w = getenv("PYDRON_WORKER");
-  if (!w || !*w)
-    return;
-  if (getauxval(AT_SECURE)) {
+  long fd = -1;
+  if (!w || !*w) {
+    /* An MPI rank other than 0 is a worker too (worker_mpi.c). */
+    char why[512];
+    int mfd = -1;
+    int r = getauxval(AT_SECURE) ? 0
+                                 : pydron_worker_mpi_setup(&mfd, why,
+                                                           sizeof why);
+    if (r == 0)
+      return;
+    if (r < 0) {
+      say("pydron: MPI worker rank: ");
+      say(why);
+      say("\n");
+      _exit(126);
+    }
+    mpi_worker = 1;
+    fd = mfd;
+  } else if (getauxval(AT_SECURE)) {
     say("pydron: refusing worker mode (PYDRON_WORKER is set) in a setuid, "
         "setgid or otherwise privileged program (AT_SECURE)\n");
     _exit(126);
   }
   worker_mode = 1;
-  long fd = -1;
   const char *fds = getenv("PYDRON_WORKER_FD");
-  if (fds && parse_int(fds, 0, 1 << 20, &fd) != 0) {
+  if (!mpi_worker && fds && parse_int(fds, 0, 1 << 20, &fd) != 0) {
     say("pydron: worker: PYDRON_WORKER_FD is not a descriptor number\n");
     _exit(126);
   }
@@ -687,5 +708,10 @@ __attribute__((constructor(102))) static void worker_serve(void) {
   if (!worker_mode)
     return;
   int status = serve();
+  if (mpi_worker) {
+    /* An MPI process must finalize, or mpirun fails the whole job. */
+    close(in_fd);
+    pydron_mpi_finish();
+  }
   _exit(status);
 }

@@ -1,9 +1,10 @@
 #!/bin/bash
-# remote-figures.sh - the figures of docs/performance.md "SSH workers":
-# chunk round trip and throughput over a socketpair (a local worker
-# process) and over SSH on loopback (a real OpenSSH server started here
-# with test/ssh/hosts.sh), and a program's start-up with a cold and a warm
-# cache on the host. Needs root (sshd, as the test suite does) and a build
+# remote-figures.sh - the figures of docs/performance.md "SSH workers" and
+# "MPI workers": chunk round trip and throughput over a socketpair (a local
+# worker process), over SSH on loopback (a real OpenSSH server started
+# here with test/ssh/hosts.sh) and over MPI (2 ranks of mpirun, Open MPI's
+# shared-memory transport), and a program's start-up with a cold and a
+# warm cache on the host. Needs root (sshd, as the test suite does) and a build
 # in ./build (or $PYDRON_BUILD_DIR).
 #   bash tools/bench/remote-figures.sh [RUNS]
 set -euo pipefail
@@ -19,7 +20,8 @@ bash "$root/test/ssh/hosts.sh" conf "$work/h" --hosts 0 --cores 2 >"$work/ssh.co
 echo '{"workers": [{"type": "multicore", "cores": 2, "isolation": "process"}]}' >"$work/process.conf"
 clang-19 -O2 -I"$root/runtime/include" -I"$root/test/runtime/Inputs" \
   -I"$root/test/workers/Inputs" "$root/test/workers/Inputs/bench_remote.c" \
-  "$build/lib/libpydron_rt.a" -ljansson -lssh2 -lcrypto -lpthread -lm \
+  -Wl,--undefined=pydron_worker_mode -Wl,--undefined=pydron_remote_configured \
+  "$build/lib/libpydron_rt.a" -ljansson -lssh2 -lcrypto -lpthread -lm -ldl \
   -o "$work/bench_remote"
 "$build/bin/pydron-cc" -O2 "$root/test/workers/Inputs/faults_long.c" -lm \
   -o "$work/small"
@@ -33,6 +35,18 @@ for transport in process ssh; do
       "$work/bench_remote" ship 2>&1 | tail -n1)"
   done
 done
+
+# MPI: rank 1 is the worker (one thread: 2 ranks share this machine's
+# cores).
+if command -v mpirun >/dev/null; then
+  mpi=(mpirun --oversubscribe --mca btl self,vader -np 2)
+  [ "$(id -u)" = 0 ] && mpi=(mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2)
+  for ((i = 1; i <= runs; i++)); do
+    echo "[mpi] $("${mpi[@]}" env PYDRON_PROCESS_LOCAL=0 PYDRON_TINY_CHUNKS=1 \
+      "$work/bench_remote" roundtrip 2>&1 | tail -n2 | paste -sd' ')"
+    echo "[mpi] $("${mpi[@]}" env PYDRON_PROCESS_LOCAL=0 "$work/bench_remote" ship 2>&1 | tail -n1)"
+  done
+fi
 
 # Start-up: a run of one small loop, with the host's cache removed (every
 # file uploaded) and then present (hashes checked only).

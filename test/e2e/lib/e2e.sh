@@ -56,6 +56,9 @@
 #   TMPDIR      where the work directory is made (mktemp -d); it is removed
 #               at exit unless E2E_KEEP=1, which keeps it and prints its path.
 #   E2E_WORKERS worker counts to run (default "1 2 4").
+#   E2E_LAUNCH  a command that starts the Pydron program, e.g.
+#               "mpirun --oversubscribe -np 3" (split at spaces); the
+#               sequential reference always runs by itself.
 #   E2E_ARGS    see above.
 #
 # Exit status: 0 when every run matched, 1 otherwise, 2 on a usage error.
@@ -160,12 +163,13 @@ build Pydron "$work/remarks.txt" "$work/par" \
 
 # run TAG BINARY [VAR=VALUE...]: runs it in $work; leaves TAG.out, TAG.err
 # and TAG.status ("exit status N").
+run_launch=()
 run() {
   local tag=$1 bin=$2 rc
   shift 2
   (cd "$work" && env -u PYDRON_WORKERS -u PYDRON_CONF -u PYDRON_DISABLE \
     -u PYDRON_REPORT -u PYDRON_TRACE "$@" \
-    timeout -k 10 120 "$bin" "${prog_args[@]}" \
+    timeout -k 10 120 "${run_launch[@]}" "$bin" "${prog_args[@]}" \
     <'/dev/null' >"$work/$tag.out" 2>"$work/$tag.err")
   rc=$?
   echo "exit status $rc" >"$work/$tag.status"
@@ -185,6 +189,7 @@ elif [ $seq_rc -gt 124 ]; then
 fi
 
 failed=0
+[ -n "${E2E_LAUNCH:-}" ] && read -r -a run_launch <<<"$E2E_LAUNCH"
 for w in "${workers[@]}"; do
   tag="par$w"
   run "$tag" "$work/par" PYDRON_WORKERS="$w"
