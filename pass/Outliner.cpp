@@ -71,7 +71,7 @@ StructType *loopDescType(LLVMContext &C) {
   // Mirrors struct pydron_loop in pydron_abi.h.
   return StructType::create(C, {I32, I32, Ptr, Ptr, Ptr, I32, I32, Ptr,
                                 I32, I32, I32, Ptr, Ptr, I32, I32, I64,
-                                Ptr, I32, I32, Ptr, I32, I32, Ptr},
+                                Ptr, I32, I32, Ptr, I32, I32, Ptr, Ptr},
                             "pydron.loop");
 }
 
@@ -202,6 +202,7 @@ private:
     bool LoUp = true, HiUp = true, LoKnownSign = true, HiKnownSign = true;
     bool Write = false;
     bool Image = false; // a global refreshed in the worker's own image
+    int BaseSlot = -1;  // the env slot of the pointer it goes through
   };
   std::vector<RangeSlots> Ranges;
   std::vector<Value *> MasterVals; // footprint inputs, after the chunk's slots
@@ -591,6 +592,12 @@ void Outliner::planFootprint(IRBuilder<> &B, SCEVExpander &Exp,
           "the footprint of " + A.What + " cannot be computed before the loop";
       return;
     }
+    // The pointer the access goes through, when the chunk gets it from env.
+    if (const SCEV *S = A.Lo ? A.Lo : A.HullLo)
+      if (auto *U = dyn_cast<SCEVUnknown>(SE.getPointerBase(S)))
+        for (unsigned K = 0; K < Inputs.size(); ++K)
+          if (Inputs[K] == U->getValue())
+            RS.BaseSlot = K;
     Plan.push_back(RS);
   }
   MasterVals = Vals;
@@ -709,6 +716,16 @@ Constant *Outliner::buildDescriptor() {
                                     GlobalValue::PrivateLinkage, KindsInit,
                                     "pydron.range.kinds." + Twine(Tag));
   }
+  Constant *RangeSlotsArr = ConstantPointerNull::get(Ptr);
+  if (FootprintFn) {
+    std::vector<uint16_t> Bases;
+    for (const RangeSlots &RS : Ranges)
+      Bases.push_back(static_cast<uint16_t>(static_cast<int16_t>(RS.BaseSlot)));
+    auto *BasesInit = ConstantDataArray::get(C, Bases);
+    RangeSlotsArr = new GlobalVariable(M, BasesInit->getType(), true,
+                                       GlobalValue::PrivateLinkage, BasesInit,
+                                       "pydron.range.slots." + Twine(Tag));
+  }
   StructType *DescTy = loopDescType(C);
   Constant *Fields[] = {
       ConstantInt::get(I32, PYDRON_ABI_VERSION),
@@ -735,7 +752,8 @@ Constant *Outliner::buildDescriptor() {
       RangeKinds,
       ConstantInt::get(I32, SlotVals.size()),
       ConstantInt::get(I32, 0),
-      Slots};
+      Slots,
+      RangeSlotsArr};
   auto *GV = new GlobalVariable(M, DescTy, true, GlobalValue::PrivateLinkage,
                                 ConstantStruct::get(DescTy, Fields),
                                 "pydron.loop." + Twine(Tag));

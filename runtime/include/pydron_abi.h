@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define PYDRON_ABI_VERSION 3u
+#define PYDRON_ABI_VERSION 4u
 
 /* Runs iterations [lo, hi) of the normalized loop (0 .. trip_count-1).
  * `env` holds the loop invariants. `partial` is the chunk's own buffer of
@@ -153,6 +153,11 @@ struct pydron_loop {
   uint32_t num_slots;                   /* entries of `slots` */
   uint32_t reserved2;
   const struct pydron_env_slot *slots;  /* every slot of env */
+  /* num_ranges entries (or NULL): the env slot holding the pointer range r
+   * is addressed through, or -1 (a global, or not known). A worker rebases
+   * that pointer into the object holding its ranges; guessing it from the
+   * pointer's value fails when arrays lie next to each other. (ABI 4) */
+  const int16_t *range_slots;
 };
 
 /* The chunk's buffer (`partial`) holds the folds' partials (partial_size

@@ -129,6 +129,13 @@ const char *ship_unshippable(const struct pydron_loop *loop) {
   }
   if (loop->num_slots > PROTO_MAX_SLOTS || loop->env_size > PROTO_MAX_ENV)
     return "the env is too big to ship";
+  for (uint32_t i = 0; loop->range_slots && i < loop->num_ranges; i++) {
+    int16_t k = loop->range_slots[i];
+    if (k < -1 || k >= (int32_t)loop->num_slots ||
+        (k >= 0 && loop->slots[k].kind != PYDRON_SLOT_POINTER))
+      return "the descriptor names a range's pointer slot that is no "
+             "pointer slot";
+  }
   if (!loop->id || !loop->id[0] || strlen(loop->id) > PROTO_MAX_ID)
     return "the loop has no usable id";
   return NULL;
@@ -206,21 +213,56 @@ static int32_t find_object(const struct ship_plan *p, uint64_t begin,
   return end <= o->end ? (int32_t)(lo - 1) : -1;
 }
 
-/* The object a pointer slot holding v is rebased into, or -1. */
+/* The object a pointer slot holding v is rebased into when none of the
+ * footprint's ranges is addressed through it (slot_hull): the nearest
+ * within SHIP_SLOT_SLACK, or -1. */
 static int32_t slot_object(const struct ship_plan *p, uint64_t v) {
   if (v == 0 || p->nobjects == 0)
     return -1;
-  int32_t best = -1;
-  uint64_t best_dist = (uint64_t)SHIP_SLOT_SLACK + 1;
+  /* Inside an object; else the first one starting after v (a pointer to
+   * an array's start whose first access is a little further on); else
+   * the last one ending before it (a pointer one past an array). */
+  int32_t after = -1, before = -1;
+  uint64_t after_dist = (uint64_t)SHIP_SLOT_SLACK + 1, before_dist = after_dist;
   for (uint32_t i = 0; i < p->nobjects; i++) {
     const struct proto_object *o = &p->objects[i];
-    uint64_t dist = v < o->begin ? o->begin - v : v > o->end ? v - o->end : 0;
-    if (dist < best_dist) {
-      best_dist = dist;
-      best = (int32_t)i;
+    if (v >= o->begin && v <= o->end)
+      return (int32_t)i;
+    if (v < o->begin && o->begin - v < after_dist) {
+      after_dist = o->begin - v;
+      after = (int32_t)i;
+    } else if (v > o->end && v - o->end < before_dist) {
+      before_dist = v - o->end;
+      before = (int32_t)i;
     }
   }
-  return best;
+  return after >= 0 ? after : before;
+}
+
+/* The hull of the ranges addressed through pointer slot `slot`, from the
+ * descriptor's range_slots (ABI 4). Returns 1 with the hull, 0 when the
+ * plugin names no range for it. One object per pointer: one rebasing
+ * serves all its ranges, whereas the nearest object by address is wrong
+ * when two arrays lie next to each other and a pointer sits between the
+ * end of one and the first byte read of its own (a stencil's `in`, whose
+ * first read is in[1]). */
+static int slot_hull(const struct ship_plan *p, uint32_t slot, uint64_t *hb,
+                     uint64_t *he) {
+  const struct pydron_loop *loop = p->loop;
+  if (!loop->range_slots)
+    return 0;
+  int found = 0;
+  for (uint32_t r = 0; r < loop->num_ranges; r++) {
+    const struct pydron_range *a = &p->ranges[r];
+    if (loop->range_slots[r] != (int16_t)slot || a->end <= a->begin)
+      continue;
+    if (!found || a->begin < *hb)
+      *hb = a->begin;
+    if (!found || a->end > *he)
+      *he = a->end;
+    found = 1;
+  }
+  return found;
 }
 
 int ship_plan_init(struct ship_plan *p, const struct pydron_loop *loop,
@@ -235,20 +277,40 @@ int ship_plan_init(struct ship_plan *p, const struct pydron_loop *loop,
     return -1;
   }
   uint32_t nr = loop->num_ranges ? loop->num_ranges : 1;
+  uint32_t ns = loop->num_slots ? loop->num_slots : 1;
   p->ranges = calloc(nr, sizeof *p->ranges);
-  struct ship_span *spans = calloc(nr, sizeof *spans);
-  p->slot_object = calloc(loop->num_slots ? loop->num_slots : 1,
-                          sizeof *p->slot_object);
-  if (!p->ranges || !spans || !p->slot_object) {
+  struct ship_span *spans = calloc(nr + ns, sizeof *spans);
+  struct ship_span *hulls = calloc(ns, sizeof *hulls);
+  p->slot_object = calloc(ns, sizeof *p->slot_object);
+  if (!p->ranges || !spans || !hulls || !p->slot_object) {
     free(spans);
+    free(hulls);
     snprintf(why, why_len, "out of memory planning the shipping");
     ship_plan_free(p);
     return -1;
   }
   loop->footprint(0, n, env, p->ranges);
   int64_t k = collect(p, spans, 0, 0, n, why, why_len);
+  /* Each pointer's ranges become one object (their hull), so that one
+   * rebasing serves all of them. */
+  for (uint32_t i = 0; k >= 0 && i < loop->num_slots; i++) {
+    hulls[i].write = 0;
+    if (loop->slots[i].kind != PYDRON_SLOT_POINTER)
+      continue;
+    uint64_t hb = 0, he = 0;
+    if (slot_hull(p, i, &hb, &he)) {
+      hulls[i].begin = hb;
+      hulls[i].end = he;
+      hulls[i].write = 1; /* marks "has a hull" below */
+      spans[k].begin = hb;
+      spans[k].end = he;
+      spans[k].write = 0;
+      k++;
+    }
+  }
   if (k < 0) {
     free(spans);
+    free(hulls);
     ship_plan_free(p);
     return -1;
   }
@@ -256,6 +318,7 @@ int ship_plan_init(struct ship_plan *p, const struct pydron_loop *loop,
   p->objects = calloc(m ? m : 1, sizeof *p->objects);
   if (!p->objects) {
     free(spans);
+    free(hulls);
     snprintf(why, why_len, "out of memory planning the shipping");
     ship_plan_free(p);
     return -1;
@@ -268,6 +331,7 @@ int ship_plan_init(struct ship_plan *p, const struct pydron_loop *loop,
       snprintf(why, why_len, "the loop's footprint has a range of %llu "
                "bytes", (unsigned long long)(spans[i].end - spans[i].begin));
       free(spans);
+      free(hulls);
       ship_plan_free(p);
       return -1;
     }
@@ -290,6 +354,7 @@ int ship_plan_init(struct ship_plan *p, const struct pydron_loop *loop,
           realloc(p->modules, (k + 1) * sizeof *grown);
       if (!grown) {
         snprintf(why, why_len, "out of memory planning the shipping");
+        free(hulls);
         ship_plan_free(p);
         return -1;
       }
@@ -305,9 +370,12 @@ int ship_plan_init(struct ship_plan *p, const struct pydron_loop *loop,
     if (s->kind == PYDRON_SLOT_POINTER) {
       uintptr_t v;
       memcpy(&v, (const char *)env + s->offset, sizeof v);
-      p->slot_object[i] = slot_object(p, v);
+      p->slot_object[i] = hulls[i].write
+                              ? find_object(p, hulls[i].begin, hulls[i].end)
+                              : slot_object(p, v);
     }
   }
+  free(hulls);
   return 0;
 }
 

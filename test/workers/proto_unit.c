@@ -270,7 +270,7 @@ static void test_hello(void) {
   w.abi_version = 99;
   CHECK(pydron_hostid_check(&m, &w, why, sizeof why) != 0, "abi");
   printf("%s\n", why);
-  // CHECK: Pydron ABI version: worker 99, master 3
+  // CHECK: Pydron ABI version: worker 99, master 4
 #if defined(__x86_64__)
   /* The master has SSE2 and AVX2; the worker has neither. */
   m.features[0] |= 1ull << 26;
