@@ -104,8 +104,8 @@ static void cfg_init(void) {
     cfg_mpi_size = size;
   else if (mpi_entry)
     fprintf(stderr, "pydron: the configuration has an \"mpi\" entry, but this "
-                    "program was not started by mpirun or srun; loops run "
-                    "on this machine\n");
+                    "program was not started by mpirun or srun with more "
+                    "than one rank; loops run on this machine\n");
 }
 
 int pydron_remote_configured(void) {
@@ -754,6 +754,11 @@ __attribute__((constructor)) static void remote_mpi_at_start(void) {
     exit(70);
   }
   atexit(remote_mpi_exit);
+  /* The workers now, not at the first shipped loop: they wait for this
+   * rank's heartbeats and end themselves after a lease without them. */
+  struct remote_set *set = pydron_remote_acquire();
+  if (set)
+    pydron_remote_release(set);
   struct sigaction old;
   if (sigaction(SIGTERM, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
     signal(SIGTERM, mpi_sigterm);

@@ -511,7 +511,9 @@ static void on_crash(struct remote_run *r, struct remote_worker *w,
     snprintf(f->crashed_on, sizeof f->crashed_on, "%s (pid %d)", w->label,
              (int)w->hello.pid);
   }
-  int retries = set->policy.chunk_retries;
+  /* An MPI rank is not replaced (Open MPI ends the job when one dies):
+   * the first crash is final. */
+  int retries = w->kind == REMOTE_MPI ? 0 : set->policy.chunk_retries;
   if (f->crashes > retries) {
     pthread_mutex_unlock(&set->lock);
     size_t cap = 2 * PROTO_MAX_ERROR_TEXT + 2000;

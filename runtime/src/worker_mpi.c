@@ -6,12 +6,14 @@
  * except that its protocol stream comes from the MPI bridge
  * (mpi_bridge.h) instead of an inherited descriptor, and that it reads
  * the threads and the lease itself (nobody sets its environment):
- *  - threads: the "mpi" entry's "cores", else this node's cores shared by
- *    the ranks on it (mpirun and srun say how many run here), at least 1;
+ *  - threads: the "mpi" entry's "cores", else the CPUs the launcher bound
+ *    the rank to, else this node's cores shared by the ranks on it
+ *    (mpirun and srun say how many run here), at least 1;
  *  - lease: "faults" "lease_seconds" of the same configuration.
  * With PYDRON_DISABLE=1 rank 0 runs sequentially and uses no worker: the
  * other ranks end at once, without starting MPI (rank 0 does not either),
  * so the job ends cleanly and main runs once. */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,8 @@
 /* Ranks of this job on this node, from the launcher's environment. */
 static long local_ranks(void) {
   const char *names[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS",
-                         "SLURM_NTASKS_PER_NODE"};
+                         "SLURM_NTASKS_PER_NODE",
+                         "SLURM_TASKS_PER_NODE" /* "2(x3)": 2 here */};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     const char *v = getenv(names[i]);
     long n = v ? strtol(v, NULL, 10) : 0;
@@ -60,8 +63,15 @@ int pydron_worker_mpi_setup(int *fd, char *why, size_t why_len) {
   }
   pydron_config_free(&cfg);
   if (threads <= 0) {
+    /* A rank the launcher bound to some CPUs gets those; an unbound one
+     * shares the node with the other ranks on it. */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = (cpus > 0 ? cpus : 1) / local_ranks();
+    cpu_set_t set;
+    long bound = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                             : cpus;
+    if (cpus < 1)
+      cpus = 1;
+    threads = bound > 0 && bound < cpus ? bound : cpus / local_ranks();
     if (threads < 1)
       threads = 1;
   }
