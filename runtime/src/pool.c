@@ -148,6 +148,15 @@ static void pool_threads_init(void) {
   pool_nthreads = n;
 }
 
+void pydron_block_async_signals(sigset_t *old) {
+  sigset_t all;
+  sigfillset(&all);
+  int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+    sigdelset(&all, faults[i]);
+  pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
 int pydron_pool_threads(void) {
   pthread_once(&pool_threads_once, pool_threads_init);
   return pool_nthreads;
@@ -196,16 +205,10 @@ static void pool_start(void) {
   if (pthread_attr_getstacksize(&attr, &stack) == 0 && stack < POOL_MIN_STACK)
     pthread_attr_setstacksize(&attr, POOL_MIN_STACK);
 
-  /* Workers inherit this mask: asynchronous signals (SIGINT, SIGCHLD,
-   * timers, ...) go to the user's threads, not into a chunk. Fault signals
-   * stay unblocked, or a crash in a chunk would bypass the user's (or a
-   * sanitizer's) handler. */
-  sigset_t all, old;
-  sigfillset(&all);
-  int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
-  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-    sigdelset(&all, faults[i]);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  /* Workers inherit the mask (pool.h): no asynchronous signal lands in a
+   * chunk. */
+  sigset_t old;
+  pydron_block_async_signals(&old);
 
   for (int i = 0; i < want; i++) {
     int err = pthread_create(&pool.tids[i], &attr, worker_main,

@@ -2,6 +2,8 @@
 #ifndef PYDRON_POOL_H
 #define PYDRON_POOL_H
 
+#include <signal.h>
+
 /* A job: called once on every participating thread. `index` is 0 for the
  * calling thread and 1 .. threads-1 for the workers, so a job can keep
  * per-thread state in an array of pydron_pool_threads() entries. */
@@ -19,5 +21,12 @@ int pydron_pool_threads(void);
  * job, or after shutdown began. Returns the number of threads that ran the
  * job (at least 1) otherwise. */
 int pydron_pool_run(pydron_pool_job job, void *arg);
+
+/* Blocks every signal but the fault signals in the calling thread, saving
+ * the old mask in *old (restore it with pthread_sigmask). Threads started
+ * meanwhile inherit the mask: asynchronous signals (SIGINT, SIGCHLD,
+ * timers, ...) then go to the user's threads, while a crash still reaches
+ * the user's (or a sanitizer's) handler. */
+void pydron_block_async_signals(sigset_t *old);
 
 #endif /* PYDRON_POOL_H */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "observe.h"
+#include "pool.h"
 
 #define PROGRESS_AFTER_NS 1000000000u
 #define PROGRESS_EVERY_NS 200000000u
@@ -151,12 +152,8 @@ static void *progress_main(void *arg) {
 /* Called with the lock held. Asynchronous signals stay with the user's
  * threads, as for the pool's workers. */
 static void progress_start(void) {
-  sigset_t all, old;
-  sigfillset(&all);
-  int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
-  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-    sigdelset(&all, faults[i]);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  sigset_t old;
+  pydron_block_async_signals(&old);
   if (pthread_create(&progress_thread, NULL, progress_main, NULL) == 0)
     progress_started = 1;
   else

@@ -490,9 +490,8 @@ int pydron_remote_revive(struct remote_set *set, struct remote_worker *w) {
   w->restarts++;
   set->faults.restarted++;
   /* Asynchronous signals go to the user's threads, not to this one. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  sigset_t old;
+  pydron_block_async_signals(&old);
   pthread_t tid;
   int err = pthread_create(&tid, NULL, restart_main, rs);
   pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pool.h"
 #include "remote.h"
 
 void pydron_remote_rx_wake(struct remote_set *set) {
@@ -262,12 +263,8 @@ int pydron_remote_rx_start(struct remote_set *set) {
     return -1;
   }
   /* Asynchronous signals go to the user's threads, not to this one. */
-  sigset_t all, old;
-  sigfillset(&all);
-  int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
-  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-    sigdelset(&all, faults[i]);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  sigset_t old;
+  pydron_block_async_signals(&old);
   pthread_t tid;
   int err = pthread_create(&tid, NULL, rx_main, set);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
