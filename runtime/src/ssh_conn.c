@@ -496,3 +496,15 @@ out:
   ssh_str_free(&o);
   return rc;
 }
+
+int ssh_conn_run(struct ssh_conn *c, struct ssh_str *cmd, char **out,
+                 int *exit_status, char *why, size_t why_len) {
+  int r = -1;
+  if (cmd->failed)
+    snprintf(why, why_len, "out of memory");
+  else
+    r = ssh_conn_exec(c, cmd->p, NULL, 0, out, NULL, exit_status, why,
+                      why_len);
+  ssh_str_free(cmd);
+  return r;
+}

@@ -52,6 +52,13 @@ int ssh_conn_exec(struct ssh_conn *c, const char *cmd, const void *stdin_data,
                   size_t stdin_len, char **out, size_t *out_len,
                   int *exit_status, char *why, size_t why_len);
 
+struct ssh_str;
+/* ssh_conn_exec of a command built in *cmd (without stdin), which it
+ * frees; a command that could not be built (cmd->failed) is "out of
+ * memory". */
+int ssh_conn_run(struct ssh_conn *c, struct ssh_str *cmd, char **out,
+                 int *exit_status, char *why, size_t why_len);
+
 /* Sends a disconnect (when the connection still works), frees the
  * session, closes the socket. Safe on a closed or zeroed connection. */
 void ssh_conn_close(struct ssh_conn *c);

@@ -700,10 +700,7 @@ int ssh_deploy_cleanup(struct ssh_conn *c, struct ssh_deploy *d, char *why,
   ssh_str_add(&s, "rm -rf -- ");
   ssh_str_quote(&s, d->run);
   int st = -1;
-  int r = s.failed
-              ? -1
-              : ssh_conn_exec(c, s.p, NULL, 0, NULL, NULL, &st, why, why_len);
-  ssh_str_free(&s);
+  int r = ssh_conn_run(c, &s, NULL, &st, why, why_len);
   if (r != 0)
     return -1;
   if (st != 0) {
@@ -727,10 +724,7 @@ int ssh_deploy_drop_cache(struct ssh_conn *c, struct ssh_deploy *d,
   ssh_str_quote(&s, d->base);
   ssh_str_add(&s, " && { ls -d run-* >/dev/null 2>&1 || rm -rf -- cache; }");
   int st = -1;
-  int r = s.failed
-              ? -1
-              : ssh_conn_exec(c, s.p, NULL, 0, NULL, NULL, &st, why, why_len);
-  ssh_str_free(&s);
+  int r = ssh_conn_run(c, &s, NULL, &st, why, why_len);
   if (r == 0 && st != 0) {
     snprintf(why, why_len, "ssh %s: cannot remove the cache %s on the host",
              c->label, d->cache);

@@ -260,12 +260,9 @@ void pydron_transport_ssh_stop(struct ssh_worker *w, int kill_now) {
       ssh_str_add(&s, "rm -rf -- ");
       ssh_str_quote(&s, w->dep.run);
       int st;
-      int r = s.failed ? -1
-                       : ssh_conn_exec(&w->conn, s.p, NULL, 0, NULL, NULL, &st,
-                                       why, sizeof why);
+      int r = ssh_conn_run(&w->conn, &s, NULL, &st, why, sizeof why);
       if (r == 0 && st == 0)
         w->dep.run[0] = 0;
-      ssh_str_free(&s);
       if (r != 0 && kill_now == 2) {
         /* Unreachable: pydron-cleanup removes the run directory later. */
         fprintf(stderr, "pydron: %s (pydron-cleanup removes what is left)\n",

@@ -188,10 +188,7 @@ static int survey(struct ssh_conn *c, const struct ssh_deploy *d,
       "exit 0\n");
   char *out = NULL;
   int st = -1;
-  int r = s.failed
-              ? -1
-              : ssh_conn_exec(c, s.p, NULL, 0, &out, NULL, &st, why, why_len);
-  ssh_str_free(&s);
+  int r = ssh_conn_run(c, &s, &out, &st, why, why_len);
   if (r != 0)
     return -1;
   if (st != 0) {
@@ -307,10 +304,7 @@ static int act(struct ssh_conn *c, const struct ssh_deploy *d,
   }
   char *out = NULL;
   int st = -1;
-  int r = s.failed
-              ? -1
-              : ssh_conn_exec(c, s.p, NULL, 0, &out, NULL, &st, why, why_len);
-  ssh_str_free(&s);
+  int r = ssh_conn_run(c, &s, &out, &st, why, why_len);
   if (r != 0)
     return -1;
   for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
