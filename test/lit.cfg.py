@@ -32,9 +32,9 @@ config.substitutions.append(("%rt_include", include))
 import glob
 config.substitutions.append(("%rt_sources", " ".join(
     sorted(glob.glob(os.path.join(config.pydron_src_root, "runtime", "src", "*.c"))))
-    + " -ljansson -lssh2 -lcrypto"))
+    + " -ljansson -lssh2 -lcrypto -lcurl"))
 # %rt_link before %rt_lib: lit substitutes in order.
-config.substitutions.append(("%rt_link", "%s/libpydron_rt.a -ljansson -lssh2 -lcrypto -lz -ldl -lpthread -lm" % lib))
+config.substitutions.append(("%rt_link", "%s/libpydron_rt.a -ljansson -lssh2 -lcrypto -lcurl -lz -ldl -lpthread -lm" % lib))
 config.substitutions.append(("%rt_lib", lib))
 config.substitutions.append(("%pydron_cc", os.path.join(config.pydron_obj_root, "bin", "pydron-cc")))
 config.substitutions.append(("%clang_pydron",

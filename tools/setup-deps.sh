@@ -12,6 +12,8 @@ PACKAGES=(
   openssh-server openssh-client iproute2 procps passwd
   # test/mpi: MPI workers (libmpi is loaded at run time, mpi.h at build time)
   openmpi-bin libopenmpi-dev
+  # test/cloud: the fake EC2 endpoint checks SigV4 signatures with botocore
+  python3-botocore
 )
 
 missing=()

@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cloud.h"
 #include "config.h"
 #include "hostid.h"
 #include "pool.h"
@@ -80,7 +81,7 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* 1 when entry e gives a worker process. */
 static int gives_worker(const struct pydron_worker_conf *e) {
-  return e->type == PYDRON_WORKER_SSH ||
+  return e->type == PYDRON_WORKER_SSH || e->type == PYDRON_WORKER_CLOUD ||
          (e->type == PYDRON_WORKER_MULTICORE &&
           e->u.multicore.isolation == PYDRON_ISOLATION_PROCESS);
 }
@@ -206,7 +207,7 @@ static void stop_incarnation(struct remote_worker *w, int fd, pid_t pid,
   if (w->kind == REMOTE_MPI) {
     if (fd >= 0)
       close(fd);
-  } else if (w->kind == REMOTE_SSH) {
+  } else if (w->kind == REMOTE_SSH || w->kind == REMOTE_CLOUD) {
     if (fd >= 0)
       close(fd);
     pydron_transport_ssh_stop(ssh, kill_now);
@@ -231,6 +232,12 @@ static int start_incarnation(struct remote_set *set, struct remote_worker *w,
   if (w->kind == REMOTE_MPI) {
     fd = pydron_mpi_worker_fd(w->mpi_rank, why, why_len);
     r = fd >= 0 ? 0 : -1;
+  } else if (w->kind == REMOTE_CLOUD) {
+    r = w->cloud_ssh ? pydron_transport_ssh_start(w->cloud_ssh, w->want_threads,
+                                                  env, &fd, &ssh, why, why_len)
+                     : -1;
+    if (!w->cloud_ssh)
+      snprintf(why, why_len, "its instance is not running yet");
   } else if (w->kind == REMOTE_SSH) {
     r = pydron_transport_ssh_start(&w->conf->u.ssh, w->want_threads, env, &fd,
                                    &ssh, why, why_len);
@@ -301,7 +308,10 @@ static int start_workers(void) {
   pthread_cond_init(&set->cond, NULL);
   size_t n = 0, nentries = cfg ? cfg->nworkers : 0;
   for (size_t i = 0; i < nentries; i++)
-    n += gives_worker(&cfg->workers[i]);
+    if (gives_worker(&cfg->workers[i]))
+      n += cfg->workers[i].type == PYDRON_WORKER_CLOUD
+               ? (size_t)cfg->workers[i].u.cloud.count
+               : 1;
   if (cfg_mpi_size > 1)
     n += (size_t)cfg_mpi_size - 1;
   set->workers = calloc(n, sizeof *set->workers);
@@ -345,7 +355,24 @@ static int start_workers(void) {
     w->conf = e;
     w->fd = -1;
     pthread_mutex_init(&w->wlock, NULL);
-    if (e->type == PYDRON_WORKER_SSH) {
+    if (e->type == PYDRON_WORKER_CLOUD) {
+      /* `count` instances: this slot and count - 1 more, started by the
+       * cloud launcher when their instances run. */
+      for (int k = 0; k < e->u.cloud.count; k++) {
+        if (k > 0) {
+          w = &set->workers[set->nworkers++];
+          w->index = set->nworkers;
+          w->conf = e;
+          w->fd = -1;
+          pthread_mutex_init(&w->wlock, NULL);
+        }
+        w->kind = REMOTE_CLOUD;
+        w->want_threads = e->u.cloud.cores;
+        w->starting = 1;
+        snprintf(w->label, sizeof w->label, "cloud worker %d (instance %d of "
+                 "%d)", w->index, k + 1, e->u.cloud.count);
+      }
+    } else if (e->type == PYDRON_WORKER_SSH) {
       w->kind = REMOTE_SSH;
       w->want_threads = e->u.ssh.cores;
       snprintf(w->label, sizeof w->label, "ssh worker %d (%s:%d)", w->index,
@@ -365,21 +392,45 @@ static int start_workers(void) {
   for (int i = 0; i < set->nworkers; i++) {
     fs[i].set = set;
     fs[i].w = &set->workers[i];
+    if (set->workers[i].kind == REMOTE_CLOUD) {
+      fs[i].result = 1; /* the cloud launcher starts it */
+      continue;
+    }
     fs[i].started =
         n > 1 && pthread_create(&fs[i].tid, NULL, first_start_main, &fs[i]) ==
                      0;
     if (!fs[i].started)
       first_start_main(&fs[i]);
   }
-  int alive = 0;
+  int alive = 0, launching = 0;
   for (int i = 0; i < set->nworkers; i++) {
     if (fs[i].started)
       pthread_join(fs[i].tid, NULL);
     alive += fs[i].result == 0;
   }
+  /* Cloud entries: their instances start in the background. */
+  for (size_t i = 0; i < nentries; i++) {
+    const struct pydron_worker_conf *e = &cfg->workers[i];
+    if (e->type != PYDRON_WORKER_CLOUD)
+      continue;
+    struct remote_worker **slots = calloc((size_t)e->u.cloud.count,
+                                          sizeof *slots);
+    int k = 0;
+    for (int j = 0; slots && j < set->nworkers; j++)
+      if (set->workers[j].conf == e)
+        slots[k++] = &set->workers[j];
+    char why[1024];
+    if (slots && pydron_cloud_launch(set, e, slots, k, why, sizeof why) == 0) {
+      launching += k;
+    } else {
+      for (int j = 0; j < k; j++)
+        pydron_remote_give_up(set, slots[j], slots ? why : "out of memory");
+    }
+    free(slots);
+  }
   for (int i = 0; i < set->nworkers; i++) {
     struct remote_worker *w = &set->workers[i];
-    if (fs[i].result == 0)
+    if (fs[i].result == 0 || fs[i].result == 1)
       continue;
     /* A refusal (another build, architecture, CPU) or a host that cannot
      * be reached at all is not tried again: the run goes on with the
@@ -390,6 +441,8 @@ static int start_workers(void) {
             alive ? "the run goes on without it" : "loops run on threads");
   }
   free(fs);
+  if (!alive && launching)
+    return 0; /* loops run here until the instances answer */
   if (!alive && set->policy.when_no_workers == PYDRON_NO_WORKERS_FAIL) {
     fprintf(stderr, "pydron: no worker could be started; stopping, as "
                     "\"faults\": {\"when_no_workers\": \"fail\"} asks\n");
@@ -397,6 +450,31 @@ static int start_workers(void) {
     _exit(3);
   }
   return alive ? 0 : -1;
+}
+
+int pydron_remote_start_slot(struct remote_set *set, struct remote_worker *w,
+                             char *why, size_t why_len) {
+  int r = start_incarnation(set, w, why, why_len);
+  if (r == 0) {
+    pthread_mutex_lock(&set->lock);
+    w->starting = 0;
+    pthread_cond_broadcast(&set->cond);
+    pthread_mutex_unlock(&set->lock);
+  }
+  return r;
+}
+
+void pydron_remote_give_up(struct remote_set *set, struct remote_worker *w,
+                           const char *why) {
+  pthread_mutex_lock(&set->lock);
+  int was = w->starting || !w->given_up;
+  w->starting = 0;
+  w->given_up = 1;
+  pthread_cond_broadcast(&set->cond);
+  pthread_mutex_unlock(&set->lock);
+  if (was)
+    fprintf(stderr, "pydron: %s cannot be started: %s; the run goes on "
+                    "without it\n", w->label, why);
 }
 
 int pydron_remote_revivable(const struct remote_set *set) {
@@ -529,12 +607,20 @@ struct remote_set *pydron_remote_acquire(void) {
   if (!alive) {
     /* A worker being restarted right now is worth a short wait: a loop
      * run entirely on threads would not use it at all. */
+    /* Instances take minutes: loops do not wait for them, unless
+     * PYDRON_WAIT_WORKERS=S asks to wait up to S seconds for every
+     * worker being started (testing, and runs that want the cloud from
+     * the first loop on). */
+    const char *ws = getenv("PYDRON_WAIT_WORKERS");
+    long wait_s = ws && *ws >= '0' && *ws <= '9' ? strtol(ws, NULL, 10) : 0;
+    int ticks = wait_s > 0 ? (int)(wait_s > 3600 ? 3600 : wait_s) * 20 : 40;
     pthread_mutex_lock(&R.set.lock);
-    for (int t = 0; t < 40 && !alive; t++) {
+    for (int t = 0; t < ticks && !alive; t++) {
       int starting = 0;
       for (int i = 0; i < R.set.nworkers; i++) {
         alive += R.set.workers[i].alive;
-        starting += R.set.workers[i].starting;
+        starting += R.set.workers[i].starting &&
+                    (wait_s > 0 || R.set.workers[i].kind != REMOTE_CLOUD);
       }
       if (alive || !starting)
         break;

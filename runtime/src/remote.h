@@ -33,6 +33,7 @@ enum remote_kind {
   REMOTE_PROCESS, /* a local worker process (isolation "process") */
   REMOTE_SSH,     /* a worker on another host, over SSH */
   REMOTE_MPI,     /* another rank of this MPI job (mpi_bridge.h) */
+  REMOTE_CLOUD,   /* an EC2 instance Pydron started (cloud.h), over SSH */
 };
 
 /* One worker as the master sees it: a slot that lives as long as the
@@ -44,6 +45,8 @@ struct remote_worker {
   char label[160];                       /* "process worker 1" */
   int want_threads;                      /* asked for at start */
   int mpi_rank;                          /* REMOTE_MPI: its rank */
+  struct pydron_ssh_conf *cloud_ssh;     /* REMOTE_CLOUD: set once its
+                                            instance runs (cloud.c) */
 
   /* The incarnation. `gen` grows at every start; a frame or a flight of an
    * older incarnation is never taken for one of this. */
@@ -136,6 +139,15 @@ void pydron_remote_lost(struct remote_set *set, struct remote_worker *w,
  * meanwhile). No lock held. Returns 1 when it is alive, 0 when it is (or
  * will be) started, -1 when it is gone for good. */
 int pydron_remote_revive(struct remote_set *set, struct remote_worker *w);
+
+/* Starts slot w (marked starting) now: the cloud launcher calls it once
+ * the slot's instance runs. 0 when it runs; -1 (could not start: may be
+ * tried again) or -2 (refused) with why; the slot stays starting. */
+int pydron_remote_start_slot(struct remote_set *set, struct remote_worker *w,
+                             char *why, size_t why_len);
+/* Slot w (starting) will not run: says why, once. */
+void pydron_remote_give_up(struct remote_set *set, struct remote_worker *w,
+                           const char *why);
 
 /* 1 when some lost worker may still be restarted (now or after its
  * back-off). Called with set->lock held. */

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cloud.h"
 #include "fold.h"
 #include "hostid.h"
 #include "mpi_bridge.h"
@@ -97,6 +98,10 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
 }
 
 __attribute__((constructor(101))) static void worker_early(void) {
+  /* The cloud reaper is this program too (cloud_reaper.c). */
+  const char *reaper = getenv("PYDRON_REAPER");
+  if (reaper && *reaper && !getauxval(AT_SECURE))
+    pydron_cloud_reaper_main();
   const char *w = getenv("PYDRON_WORKER");
   long fd = -1;
   if (!w || !*w) {

@@ -25,11 +25,6 @@
 // MISSING: exit=2
 //
 // Valid, but not runnable by this version: also stops before main.
-// RUN: env PYDRON_CONF=%S/Inputs/cloud-minimal.json %t.exe > %t.cloud 2>&1 || echo "exit=$?" >> %t.cloud
-// RUN: FileCheck %s --check-prefix=CLOUD < %t.cloud
-// CLOUD-NOT: main ran
-// CLOUD: pydron: {{.*}}cloud-minimal.json:3:5: workers[0]: "cloud" workers are not available in this version of Pydron
-// CLOUD: exit=2
 //
 // A broken ./pydron.conf counts as much as $PYDRON_CONF.
 // RUN: rm -rf %t.dir && mkdir -p %t.dir/home %t.dir/cwd

@@ -331,7 +331,7 @@ def main():
     ap.add_argument("--clang", default="clang-19")
     ap.add_argument("--pydron-cc", default=os.path.join(ROOT, "build", "bin", "pydron-cc"))
     ap.add_argument("--rt-sources", default=" ".join(
-        sorted(glob.glob(os.path.join(ROOT, "runtime", "src", "*.c")))) + " -ljansson -lssh2 -lcrypto")
+        sorted(glob.glob(os.path.join(ROOT, "runtime", "src", "*.c")))) + " -ljansson -lssh2 -lcrypto -lcurl")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--runs", default="w1,w2,w4,w4-tiny",
                     help="e2e: runs of each program, from %s" % ",".join(RUN_SETTINGS))

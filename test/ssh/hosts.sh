@@ -238,6 +238,10 @@ KbdInteractiveAuthentication yes
 PermitEmptyPasswords no
 PermitRootLogin yes
 StrictModes no
+# The test machine's login shell may run start-up files that wait for a
+# lock a killed session left (pyenv's rehash waits 60 s): keep logins
+# prompt. Real hosts are the user's own business.
+SetEnv PYENV_REHASH_TIMEOUT=1
 LogLevel VERBOSE
 UseDNS no
 PrintMotd no

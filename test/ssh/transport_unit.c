@@ -24,7 +24,7 @@
 // To run (e.g. from a .test): sed -n 's|^// SH: \{0,1\}||p' %s > %t.sh && bash %t.sh %t %s
 // SH: . "$PYDRON_SRC_ROOT/test/ssh/lib/common.sh"
 // SH: "$CLANG" -O1 -std=c11 -D_GNU_SOURCE -I"$INC" -I"$SRC/runtime/src" "$2" \
-// SH:   "$PYDRON_OBJ_ROOT/lib/libpydron_rt.a" -ljansson -lssh2 -lcrypto \
+// SH:   "$PYDRON_OBJ_ROOT/lib/libpydron_rt.a" -ljansson -lssh2 -lcrypto -lcurl -lz -ldl \
 // SH:   -lpthread -lm -o "$T/tu"
 // SH: hosts_up 1
 // SH: conf "$T/c.json" --hosts 0

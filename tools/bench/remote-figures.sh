@@ -21,7 +21,7 @@ echo '{"workers": [{"type": "multicore", "cores": 2, "isolation": "process"}]}' 
 clang-19 -O2 -I"$root/runtime/include" -I"$root/test/runtime/Inputs" \
   -I"$root/test/workers/Inputs" "$root/test/workers/Inputs/bench_remote.c" \
   -Wl,--undefined=pydron_worker_mode -Wl,--undefined=pydron_remote_configured \
-  "$build/lib/libpydron_rt.a" -ljansson -lssh2 -lcrypto -lpthread -lm -ldl \
+  "$build/lib/libpydron_rt.a" -ljansson -lssh2 -lcrypto -lcurl -lpthread -lm -ldl \
   -o "$work/bench_remote"
 "$build/bin/pydron-cc" -O2 "$root/test/workers/Inputs/faults_long.c" -lm \
   -o "$work/small"

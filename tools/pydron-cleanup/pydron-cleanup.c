@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cloud_cleanup.h"
 #include "config.h"
 #include "ssh_conn.h"
 #include "ssh_deploy.h"
@@ -41,7 +42,8 @@
 
 static void usage(FILE *fp) {
   fprintf(fp,
-          "usage: pydron-cleanup [--conf FILE] [--list | --dry-run] [--cache]\n"
+          "usage: pydron-cleanup [--conf FILE] [--list | --dry-run] [--cache] "
+          "[--cloud]\n"
           "       pydron-cleanup --help | --version\n"
           "Ends leftover Pydron workers and removes leftover run directories "
           "of this\nuser on the SSH hosts of pydron.conf.\n"
@@ -54,6 +56,8 @@ static void usage(FILE *fp) {
           "  --dry-run     say what would be done; change nothing\n"
           "  --cache       also delete the shipped-program cache (when no "
           "live run uses it)\n"
+          "  --cloud       also terminate this user's expired Pydron instances "
+          "on the\n                EC2 endpoints of the cloud entries\n"
           "  --help        this text\n"
           "  --version     the version\n"
           "\n"
@@ -93,7 +97,7 @@ struct survey {
   int nprocs;
 };
 
-static int mode_list, mode_dry, mode_cache;
+static int mode_list, mode_dry, mode_cache, mode_cloud;
 
 /* ---- the local side ---------------------------------------------------- */
 
@@ -401,6 +405,8 @@ int main(int argc, char **argv) {
       mode_dry = 1;
     } else if (!strcmp(argv[i], "--cache")) {
       mode_cache = 1;
+    } else if (!strcmp(argv[i], "--cloud")) {
+      mode_cloud = 1;
     } else if (!strcmp(argv[i], "--conf") && i + 1 < argc) {
       conf_file = argv[++i];
     } else {
@@ -432,9 +438,19 @@ int main(int argc, char **argv) {
     if (clean_host(&cfg.workers[i].u.ssh, lease_s) != 0)
       failed++;
   }
-  if (!hosts)
-    printf("pydron-cleanup: %s names no ssh workers: nothing to do\n",
-           cfg.file ? cfg.file : "the configuration");
+  int clouds = 0;
+  for (size_t i = 0; mode_cloud && i < cfg.nworkers; i++) {
+    if (cfg.workers[i].type != PYDRON_WORKER_CLOUD)
+      continue;
+    clouds++;
+    if (pydron_cleanup_cloud(&cfg.workers[i].u.cloud, mode_list, mode_dry) !=
+        0)
+      failed++;
+  }
+  if (!hosts && !clouds)
+    printf("pydron-cleanup: %s names no %s: nothing to do\n",
+           cfg.file ? cfg.file : "the configuration",
+           mode_cloud ? "ssh or cloud workers" : "ssh workers");
   pydron_config_free(&cfg);
   return failed ? 1 : 0;
 }

@@ -2,7 +2,7 @@
  *
  *   clang-19 -O2 -Iruntime/include -Itest/runtime/Inputs \
  *     -Itest/workers/Inputs test/workers/Inputs/bench_remote.c \
- *     build/lib/libpydron_rt.a -ljansson -lssh2 -lcrypto -lpthread -lm -o bench_remote
+ *     build/lib/libpydron_rt.a -ljansson -lssh2 -lcrypto -lcurl -lpthread -lm -o bench_remote
  *   ./bench_remote roundtrip|ship|coarse     (threads, as configured)
  *   PYDRON_CONF=process.conf ./bench_remote ...   (process workers)
  *

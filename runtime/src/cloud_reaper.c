@@ -1,0 +1,112 @@
+/* cloud_reaper.c - the process that terminates a run's EC2 instances when
+ * the program that started them is gone.
+ *
+ * cloud.c starts it (this same executable, with PYDRON_REAPER=1, in a
+ * session of its own) before it asks for any instance, and keeps the write
+ * end of a pipe to its stdin for the rest of its life. The reaper reads
+ * "name=value" lines (region, endpoint, keyid, secret, token, run, user)
+ * up to "end", then waits for end of file: the program exited, crashed or
+ * was killed (the kernel closes the pipe in every case). Then it
+ * terminates every instance of this user tagged with the run id, retrying
+ * for a while if the API does not answer, and exits. The secrets never
+ * touch argv, the environment or a file. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cloud.h"
+#include "ec2.h"
+
+#define REAP_TRIES 20
+
+static void reaper_say(const char *fmt, const char *a, const char *b) {
+  fprintf(stderr, "pydron: cloud reaper: ");
+  fprintf(stderr, fmt, a, b);
+  fputc('\n', stderr);
+}
+
+static char *field(char *line, const char *name) {
+  size_t n = strlen(name);
+  if (strncmp(line, name, n) != 0 || line[n] != '=')
+    return NULL;
+  return line + n + 1;
+}
+
+void pydron_cloud_reaper_main(void) {
+  /* Terminal signals and hang-ups are not the end of the program it
+   * watches: only the pipe says that. */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  struct pydron_cloud_conf c;
+  memset(&c, 0, sizeof c);
+  char run[128] = "", user[128] = "", token[2048] = "";
+  char line[4096];
+  int complete = 0;
+  while (fgets(line, sizeof line, stdin)) {
+    line[strcspn(line, "\n")] = 0;
+    char *v;
+    if (!strcmp(line, "end")) {
+      complete = 1;
+      break;
+    } else if ((v = field(line, "region"))) {
+      c.region = *v ? strdup(v) : NULL;
+    } else if ((v = field(line, "endpoint"))) {
+      c.endpoint = *v ? strdup(v) : NULL;
+    } else if ((v = field(line, "keyid"))) {
+      c.accesskeyid = strdup(v);
+    } else if ((v = field(line, "secret"))) {
+      c.accesskey = strdup(v);
+    } else if ((v = field(line, "token"))) {
+      snprintf(token, sizeof token, "%s", v);
+    } else if ((v = field(line, "run"))) {
+      snprintf(run, sizeof run, "%s", v);
+    } else if ((v = field(line, "user"))) {
+      snprintf(user, sizeof user, "%s", v);
+    }
+    memset(line, 0, sizeof line);
+  }
+  if (!complete || !run[0])
+    _exit(2);
+  /* A session token goes with the key pair, as the client reads it. */
+  if (token[0])
+    setenv("AWS_SESSION_TOKEN", token, 1);
+  /* Wait for the end of the program. */
+  char sink[256];
+  while (read(0, sink, sizeof sink) != 0) {
+    if (errno == EINTR)
+      continue;
+  }
+  for (int attempt = 0; attempt < REAP_TRIES; attempt++) {
+    char why[1024];
+    struct ec2_client *ec2 = NULL;
+    struct ec2_instance *found = NULL;
+    int n = 0;
+    if (ec2_open(&ec2, &c, why, sizeof why) == 0 &&
+        ec2_find(ec2, user, &found, &n, why, sizeof why) == 0) {
+      char **ids = calloc((size_t)n + 1, sizeof *ids);
+      int k = 0;
+      for (int i = 0; ids && i < n; i++)
+        if (!strcmp(found[i].run, run) && strcmp(found[i].state, "terminated"))
+          ids[k++] = found[i].id;
+      int ok = k == 0 || ec2_terminate(ec2, ids, k, why, sizeof why) == 0;
+      free(ids);
+      free(found);
+      ec2_close(ec2);
+      if (ok)
+        _exit(0);
+    } else if (ec2) {
+      ec2_close(ec2);
+    }
+    if (attempt == REAP_TRIES - 1)
+      reaper_say("giving up on run %s: %s (pydron-cleanup --cloud "
+                 "terminates what is left)", run, why);
+    sleep(attempt < 5 ? 1 : 5);
+  }
+  _exit(1);
+}
