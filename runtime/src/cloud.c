@@ -162,7 +162,8 @@ static int start_reaper(struct cloud_group *g, char *why, size_t why_len) {
   bad |= put(p[1], "keyid=") || put(p[1], id ? id : "") || put(p[1], "\n");
   bad |= put(p[1], "secret=") || put(p[1], key ? key : "") || put(p[1], "\n");
   bad |= put(p[1], "token=") || put(p[1], tok ? tok : "") || put(p[1], "\n");
-  snprintf(line, sizeof line, "run=%s\nuser=%s\nend\n", g->run, g->user);
+  snprintf(line, sizeof line, "run=%s\nuser=%s\nttl=%d\nend\n", g->run,
+           g->user, c->ttl_minutes);
   bad |= put(p[1], line);
   if (bad) {
     close(p[1]);
@@ -247,8 +248,15 @@ static struct pydron_ssh_conf *ssh_conf_for(struct cloud_group *g,
   return s;
 }
 
-/* Reads a public key file's first line. */
+/* Reads a public key file's first line ("~/" is the home directory, as
+ * for the other key paths of pydron.conf). */
 static char *read_line_file(const char *path) {
+  char full[4096];
+  const char *home = getenv("HOME");
+  if (path[0] == '~' && path[1] == '/' && home) {
+    snprintf(full, sizeof full, "%s%s", home, path + 1);
+    path = full;
+  }
   FILE *f = fopen(path, "re");
   if (!f)
     return NULL;
@@ -258,6 +266,21 @@ static char *read_line_file(const char *path) {
   if (r)
     r[strcspn(r, "\r\n")] = 0;
   return r;
+}
+
+/* The known_hosts directory of this process's launch (one cloud entry at
+ * most has one; a second would reuse the variable after the first's
+ * removal at exit, harmless). */
+static char known_dir[512];
+static int known_made;
+
+static void remove_known_dir(void) {
+  char path[600];
+  if (!known_made)
+    return;
+  snprintf(path, sizeof path, "%s/known_hosts", known_dir);
+  unlink(path);
+  rmdir(known_dir);
 }
 
 struct slot_start {
@@ -281,7 +304,8 @@ static void *slot_start_main(void *arg) {
     nanosleep(&ts, NULL);
   }
   if (r == 0)
-    say("%s runs (%d threads)", w->label, w->threads);
+    say("%s runs, with %d thread%s", w->label, w->threads,
+        w->threads == 1 ? "" : "s");
   else
     pydron_remote_give_up(set, w, why);
   return NULL;
@@ -322,7 +346,10 @@ static void *launcher_main(void *arg) {
   userdata = cloud_userdata(c->username, host_priv, host_pub, user_pub,
                             c->ttl_minutes, c->tmp_dir ? c->tmp_dir : "/tmp");
   if (!userdata) {
-    give_up_all(g, "out of memory making the user data");
+    give_up_all(g, "cannot make the instances' user data: the public key "
+                   "must be one line of an OpenSSH public key file, and "
+                   "tmp_dir a plain absolute path (letters, digits, "
+                   "/._+-)");
     goto out;
   }
   if (start_reaper(g, why, sizeof why) != 0) {
@@ -367,7 +394,7 @@ static void *launcher_main(void *arg) {
        * consistent): ask again quietly. */
       const char *code = ec2_last_error_code(ec2);
       if (!code || strcmp(code, "InvalidInstanceID.NotFound") != 0)
-        say("%s; asking again", why);
+        say("%s; asking again", strncmp(why, "cloud: ", 7) ? why : why + 7);
     } else {
       ready = ninst == nids;
       for (int i = 0; ready && i < ninst; i++)
@@ -401,8 +428,12 @@ static void *launcher_main(void *arg) {
     goto out;
   }
 
-  /* known_hosts: the injected host key for every address. */
-  char dir[] = "/tmp/pydron-cloud-XXXXXX";
+  /* known_hosts: the injected host key for every address; removed when
+   * the program ends (restarts during the run still need it). */
+  const char *tmp = getenv("TMPDIR");
+  char *dir = known_dir;
+  snprintf(known_dir, sizeof known_dir, "%s/pydron-cloud-XXXXXX",
+           tmp && *tmp == '/' ? tmp : "/tmp");
   if (!mkdtemp(dir)) {
     snprintf(why, sizeof why, "cannot create a directory for known_hosts: "
              "%s", strerror(errno));
@@ -410,7 +441,9 @@ static void *launcher_main(void *arg) {
     free(inst);
     goto out;
   }
-  char known[sizeof dir + 16];
+  known_made = 1;
+  atexit(remove_known_dir);
+  char known[sizeof known_dir + 16];
   snprintf(known, sizeof known, "%s/known_hosts", dir);
   FILE *kh = fopen(known, "we");
   for (int i = 0; kh && i < ninst; i++)

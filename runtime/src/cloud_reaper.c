@@ -8,9 +8,14 @@
  * up to "end", then waits for end of file: the program exited, crashed or
  * was killed (the kernel closes the pipe in every case). Then it
  * terminates every instance of this user tagged with the run id, retrying
- * for a while if the API does not answer, and exits. The secrets never
- * touch argv, the environment or a file. */
+ * for a while if the API does not answer (not when it refuses the
+ * credentials), and exits. While it waits it moves the instances'
+ * pydron:expiry tag forward every few minutes, so that pydron-cleanup
+ * --cloud never takes a live run's instances for leftovers. The secrets
+ * never touch argv or a file; a session token goes into this process's
+ * own environment, where the EC2 client reads temporary credentials. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +41,30 @@ static char *field(char *line, const char *name) {
   return line + n + 1;
 }
 
+/* Moves the run's instances' pydron:expiry tag to now + ttl minutes. */
+static void extend(const struct pydron_cloud_conf *c, const char *run,
+                   const char *user, long ttl) {
+  char why[1024], when[32];
+  struct ec2_client *ec2 = NULL;
+  struct ec2_instance *found = NULL;
+  int n = 0;
+  if (ec2_open(&ec2, c, why, sizeof why) != 0)
+    return;
+  if (ec2_find(ec2, user, &found, &n, why, sizeof why) == 0) {
+    char **ids = calloc((size_t)n + 1, sizeof *ids);
+    int k = 0;
+    for (int i = 0; ids && i < n; i++)
+      if (!strcmp(found[i].run, run))
+        ids[k++] = found[i].id;
+    snprintf(when, sizeof when, "%lld", (long long)time(NULL) + 60LL * ttl);
+    if (k)
+      ec2_set_tag(ec2, ids, k, "pydron:expiry", when, why, sizeof why);
+    free(ids);
+    free(found);
+  }
+  ec2_close(ec2);
+}
+
 void pydron_cloud_reaper_main(void) {
   /* Terminal signals and hang-ups are not the end of the program it
    * watches: only the pipe says that. */
@@ -46,6 +75,7 @@ void pydron_cloud_reaper_main(void) {
   struct pydron_cloud_conf c;
   memset(&c, 0, sizeof c);
   char run[128] = "", user[128] = "", token[2048] = "";
+  long ttl = 60;
   char line[4096];
   int complete = 0;
   while (fgets(line, sizeof line, stdin)) {
@@ -68,19 +98,40 @@ void pydron_cloud_reaper_main(void) {
       snprintf(run, sizeof run, "%s", v);
     } else if ((v = field(line, "user"))) {
       snprintf(user, sizeof user, "%s", v);
+    } else if ((v = field(line, "ttl"))) {
+      ttl = strtol(v, NULL, 10) > 0 ? strtol(v, NULL, 10) : 60;
     }
     memset(line, 0, sizeof line);
   }
   if (!complete || !run[0])
     _exit(2);
-  /* A session token goes with the key pair, as the client reads it. */
-  if (token[0])
+  /* Temporary credentials: the client reads a session token together
+   * with its key pair from the environment only. */
+  if (token[0] && c.accesskeyid && c.accesskey) {
+    setenv("AWS_ACCESS_KEY_ID", c.accesskeyid, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", c.accesskey, 1);
     setenv("AWS_SESSION_TOKEN", token, 1);
-  /* Wait for the end of the program. */
-  char sink[256];
-  while (read(0, sink, sizeof sink) != 0) {
-    if (errno == EINTR)
+    c.accesskeyid = c.accesskey = NULL;
+  }
+  /* Wait for the end of the program, moving the expiry forward. */
+  long every = ttl * 60 / 3;
+  if (every > 300)
+    every = 300;
+  if (every < 20)
+    every = 20;
+  for (;;) {
+    struct pollfd pfd = {0, POLLIN, 0};
+    int pr = poll(&pfd, 1, (int)every * 1000);
+    if (pr < 0 && errno == EINTR)
       continue;
+    if (pr > 0) {
+      char sink[256];
+      ssize_t n = read(0, sink, sizeof sink);
+      if (n == 0 || (n < 0 && errno != EINTR))
+        break;
+      continue;
+    }
+    extend(&c, run, user, ttl);
   }
   for (int attempt = 0; attempt < REAP_TRIES; attempt++) {
     char why[1024];
@@ -101,7 +152,18 @@ void pydron_cloud_reaper_main(void) {
       if (ok)
         _exit(0);
     } else if (ec2) {
+      /* Refused credentials do not come right by waiting. */
+      const char *code = ec2_last_error_code(ec2);
+      int final = code && (strstr(code, "AuthFailure") ||
+                           strstr(code, "InvalidClientTokenId") ||
+                           strstr(code, "SignatureDoesNotMatch") ||
+                           strstr(code, "UnauthorizedOperation"));
       ec2_close(ec2);
+      if (final) {
+        reaper_say("cannot end run %s: %s (pydron-cleanup --cloud "
+                   "terminates what is left)", run, why);
+        _exit(1);
+      }
     }
     if (attempt == REAP_TRIES - 1)
       reaper_say("giving up on run %s: %s (pydron-cleanup --cloud "

@@ -11,7 +11,9 @@
  * [comment]" of [A-Za-z0-9+/=._@-] words separated by single spaces (no
  * ": ", " #", quotes or line breaks). */
 static int plain_key_line(const char *s) {
-  if (!s || !*s || *s == ' ' || strncmp(s, "ssh-", 4) != 0)
+  /* ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, sk-ssh-ed25519@... */
+  if (!s || !*s || *s == ' ' ||
+      (strncmp(s, "ssh-", 4) && strncmp(s, "ecdsa-", 6) && strncmp(s, "sk-", 3)))
     return 0;
   for (const char *p = s; *p; p++) {
     if (*p == ' ') {

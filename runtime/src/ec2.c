@@ -1073,7 +1073,7 @@ int ec2_run_instances(struct ec2_client *c, const struct ec2_launch *l,
   int t = 0;
   char name[128], expiry[32];
   const char *run = l->tag_run ? l->tag_run : "";
-  snprintf(name, sizeof name, "pydron-%s", run);
+  snprintf(name, sizeof name, "%s", run); /* the run id says "pydron-" */
   snprintf(expiry, sizeof expiry, "%lld", l->tag_expiry);
   const char *tags[][2] = {{"Name", name},
                            {"pydron:run", run},
@@ -1213,6 +1213,21 @@ int ec2_terminate(struct ec2_client *c, char **ids, int nids, char *why,
   }
   struct xdoc d;
   int rc = call(c, "TerminateInstances", &ps, NULL, &d, why, why_len);
+  p_free(&ps);
+  if (rc == 0)
+    x_free(&d);
+  return rc;
+}
+
+int ec2_set_tag(struct ec2_client *c, char **ids, int nids, const char *key,
+                const char *value, char *why, size_t why_len) {
+  struct params ps = {0};
+  for (int i = 0; i < nids; i++)
+    p_addf(&ps, ids[i], "ResourceId.%d", i + 1);
+  p_add(&ps, "Tag.1.Key", key);
+  p_add(&ps, "Tag.1.Value", value);
+  struct xdoc d;
+  int rc = call(c, "CreateTags", &ps, NULL, &d, why, why_len);
   p_free(&ps);
   if (rc == 0)
     x_free(&d);

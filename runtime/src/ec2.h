@@ -131,4 +131,8 @@ int ec2_terminate(struct ec2_client *c, char **ids, int nids, char *why,
 /* Frees what ec2_run_instances returned. */
 void ec2_free_ids(char **ids, int nids);
 
+/* CreateTags: sets tag key=value on the instances. 0, or -1 with why. */
+int ec2_set_tag(struct ec2_client *c, char **ids, int nids, const char *key,
+                const char *value, char *why, size_t why_len);
+
 #endif /* PYDRON_EC2_H */

@@ -23,6 +23,7 @@ form-encoded body, Version=2016-11-15; GET with a query string works too):
                       private-ip-address, ip-address; * and ? wildcards),
                       MaxResults / NextToken
   TerminateInstances  InstanceId.N
+  CreateTags          ResourceId.N, Tag.N.Key / Tag.N.Value (instances only)
 
 Every request's SigV4 signature is verified with botocore (see verify()):
 an unknown access key id, a missing or wrong session token or a scope for
@@ -816,7 +817,8 @@ class Fake:
                                    f["status"])
         fn = {"RunInstances": self.run_instances,
               "DescribeInstances": self.describe_instances,
-              "TerminateInstances": self.terminate_instances}.get(action)
+              "TerminateInstances": self.terminate_instances,
+              "CreateTags": self.create_tags}.get(action)
         if fn is None:
             raise ApiError("InvalidAction", "The action %s is not valid for this web "
                            "service." % action)
@@ -1086,6 +1088,31 @@ class Fake:
             out.append("</instancesSet>")
             self.save()
             return "".join(out)
+
+    def create_tags(self, p):
+        ids = self.indexed(p, "ResourceId")
+        if not ids:
+            raise ApiError("MissingParameter", "The request must contain the parameter ResourceId")
+        n = 1
+        pairs = []
+        while ("Tag.%d.Key" % n) in p:
+            pairs.append((p["Tag.%d.Key" % n], p.get("Tag.%d.Value" % n, "")))
+            n += 1
+        if not pairs:
+            raise ApiError("MissingParameter", "The request must contain the parameter Tag")
+        with self.lock:
+            self.check_ids(ids)
+            for iid in ids:
+                tags = self.state["instances"][iid]["tags"]
+                for k, v in pairs:
+                    for t in tags:
+                        if t["key"] == k:
+                            t["value"] = v
+                            break
+                    else:
+                        tags.append({"key": k, "value": v})
+            self.save()
+            return "<return>true</return>"
 
     # -- XML -----------------------------------------------------------------------
     def xml_run(self, rid, insts):
