@@ -256,7 +256,7 @@ static const char fake_py[] =
     "                \"MaxCount\": \"2\", \"InstanceInitiatedShutdownBehavior\": \"terminate\",\n"
     "                \"TagSpecification.1.ResourceType\": \"instance\",\n"
     "                \"TagSpecification.1.Tag.1.Key\": \"Name\",\n"
-    "                \"TagSpecification.1.Tag.1.Value\": \"pydron-r1\",\n"
+    "                \"TagSpecification.1.Tag.1.Value\": \"r1\",\n"
     "                \"TagSpecification.1.Tag.2.Key\": \"pydron:run\",\n"
     "                \"TagSpecification.1.Tag.2.Value\": \"r1\",\n"
     "                \"TagSpecification.1.Tag.3.Key\": \"pydron:user\",\n"
