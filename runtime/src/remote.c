@@ -270,6 +270,7 @@ static int start_incarnation(struct remote_set *set, struct remote_worker *w,
   w->capacity = REMOTE_INFLIGHT_PER_THREAD * w->threads;
   w->outstanding = 0;
   w->stalled = 0;
+  w->peer_gone = 0;
   w->last_heard = pydron_remote_now();
   w->alive = 1;
   pthread_cond_broadcast(&set->cond);
@@ -707,7 +708,7 @@ int pydron_remote_send_locked(struct remote_set *set,
     int fd = w->fd;
     pthread_mutex_unlock(&set->lock);
     if (!ok)
-      return -1;
+      return REMOTE_SEND_LOST;
     ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       p += n;
@@ -718,15 +719,28 @@ int pydron_remote_send_locked(struct remote_set *set,
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-      return -1;
+      return REMOTE_SEND_GONE;
     if (may_skip && len == total)
       return 1; /* nothing written: the stream is still whole */
     if (pydron_remote_now() - progress > set->lease_ns)
-      return -1; /* it took nothing for a lease: stopped, or cut off */
+      return REMOTE_SEND_STUCK; /* stopped, or cut off */
     struct pollfd pfd = {fd, POLLOUT, 0};
     poll(&pfd, 1, 100);
   }
   return 0;
+}
+
+void pydron_remote_peer_gone(struct remote_set *set, struct remote_worker *w,
+                             int gen) {
+  pthread_mutex_lock(&set->lock);
+  if (w->alive && w->gen == gen && !w->peer_gone) {
+    w->peer_gone = 1;
+    if (w->fd >= 0)
+      shutdown(w->fd, SHUT_WR);
+    pthread_cond_broadcast(&set->cond);
+  }
+  pthread_mutex_unlock(&set->lock);
+  pydron_remote_rx_wake(set);
 }
 
 int pydron_remote_send(struct remote_set *set, struct remote_worker *w,

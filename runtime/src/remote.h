@@ -56,6 +56,9 @@ struct remote_worker {
   struct ssh_worker *ssh; /* ssh workers: the transport */
   int alive; /* started, hello checked, stream open */
   int stalled; /* lease expired: gets no tasks until it is heard from */
+  int peer_gone; /* a write found the worker gone: no more tasks; the
+                    receiver reads what it sent before (an error frame
+                    may explain why) and then loses it at end of stream */
   int threads; /* from its hello */
   struct proto_hello hello;
   struct ship_cache cache; /* what it keeps (read-only intervals) */
@@ -153,9 +156,14 @@ void pydron_remote_give_up(struct remote_set *set, struct remote_worker *w,
  * back-off). Called with set->lock held. */
 int pydron_remote_revivable(const struct remote_set *set);
 
-/* Writes one whole frame sequence to worker w of incarnation gen. Gives
- * up when the worker takes no byte for a lease, or is lost meanwhile.
- * 0, or -1 (the caller declares it lost). No lock held. */
+/* Writes one whole frame sequence to worker w of incarnation gen. 0, or
+ * REMOTE_SEND_GONE (the worker closed its end: see
+ * pydron_remote_peer_gone), REMOTE_SEND_STUCK (it took no byte for a
+ * lease: the caller declares it lost) or REMOTE_SEND_LOST (it is lost
+ * already). No lock held. */
+#define REMOTE_SEND_GONE (-1)
+#define REMOTE_SEND_STUCK (-2)
+#define REMOTE_SEND_LOST (-3)
 int pydron_remote_send(struct remote_set *set, struct remote_worker *w,
                        int gen, const void *buf, size_t len);
 
@@ -165,10 +173,16 @@ int pydron_remote_send_locked(struct remote_set *set,
                               struct remote_worker *w, int gen,
                               const void *buf, size_t len, int may_skip);
 
+/* A write found worker w of incarnation gen gone: it gets no more tasks,
+ * its sending side is shut, and the receiver loses it once it has read
+ * everything the worker sent. No lock held. */
+void pydron_remote_peer_gone(struct remote_set *set, struct remote_worker *w,
+                             int gen);
+
 /* A worker is started and answered: tasks it may take now. Called with
  * set->lock held. */
 static inline int pydron_remote_credits(const struct remote_worker *w) {
-  if (!w->alive || w->stalled)
+  if (!w->alive || w->stalled || w->peer_gone)
     return 0;
   return w->capacity - w->outstanding;
 }

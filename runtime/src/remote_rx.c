@@ -173,7 +173,9 @@ static void heartbeats(struct remote_set *set, uint64_t value) {
     int r = ok ? pydron_remote_send_locked(set, w, gen, frame, sizeof frame, 1)
                : 0;
     pthread_mutex_unlock(&w->wlock);
-    if (r < 0) {
+    if (r == REMOTE_SEND_GONE) {
+      pydron_remote_peer_gone(set, w, gen);
+    } else if (r < 0 && r != REMOTE_SEND_LOST) {
       pthread_mutex_lock(&set->lock);
       if (w->gen == gen)
         pydron_remote_lost(set, w, "it takes no heartbeat");

@@ -739,7 +739,13 @@ static void ship(struct remote_run *r, struct flight *f, int wi, struct pbuf *ou
   r->bytes_kept += rec.bytes_cached;
   wk->bytes_out += out->len;
   wk->tasks++;
-  if (pydron_remote_send(set, wk, gen, out->p, out->len) != 0) {
+  int sent = pydron_remote_send(set, wk, gen, out->p, out->len);
+  if (sent == REMOTE_SEND_GONE) {
+    /* The worker closed its end (it died, maybe of a chunk that crashed:
+     * its error frame is still to be read). The receiver loses it after
+     * reading everything it sent, so the reason is not lost. */
+    pydron_remote_peer_gone(set, wk, gen);
+  } else if (sent != 0) {
     pthread_mutex_lock(&set->lock);
     if (wk->gen == gen)
       pydron_remote_lost(set, wk, "it takes no more tasks");
