@@ -290,56 +290,18 @@ static void run_local(struct remote_run *r, int64_t lo, int64_t hi, int64_t seq,
   __atomic_add_fetch(&r->local_chunks, 1, __ATOMIC_RELAXED);
 }
 
-/* Claims the next chunk for a worker: bigger than a local one. */
-static int claim_remote(struct remote_run *r, int64_t *lo, int64_t *hi,
-                        int64_t *seq, int64_t *index, void **chain_buf) {
-  struct pydron_sched *s = &r->sched;
+/* Claims the next chunk: for a worker (remote) bigger than one run here,
+ * so that its round trip is amortized. */
+#define REMOTE_SCALE (REMOTE_CHUNK_NS / SCHED_CHUNK_NS)
+static int claim(struct remote_run *r, int remote, int64_t *lo, int64_t *hi,
+                 int64_t *seq, int64_t *index, void **chain_buf) {
   *seq = -1;
   *index = -1;
   *chain_buf = NULL;
   if (r->has_chain)
     return pydron_chain_claim(&r->chain, lo, hi, seq, chain_buf);
-  if (s->fixed)
-    return pydron_sched_claim(s, lo, hi, index);
-  int64_t cur = atomic_load_explicit(&s->next, memory_order_relaxed), size;
-  do {
-    if (cur >= s->n)
-      return 0;
-    int64_t rest = s->n - cur;
-    int64_t min_chunk =
-        atomic_load_explicit(&s->min_chunk, memory_order_relaxed);
-    int64_t scale = REMOTE_CHUNK_NS / SCHED_CHUNK_NS;
-    int64_t want = min_chunk > INT64_MAX / scale ? INT64_MAX
-                                                 : min_chunk * scale;
-    if (want > s->cap)
-      want = s->cap;
-    size = rest / ((int64_t)SCHED_K * s->threads);
-    if (size < want)
-      size = want;
-    if (s->tiny)
-      size = 1;
-    if (s->max_chunk && size > s->max_chunk)
-      size = s->max_chunk;
-    if (size < 1)
-      size = 1;
-    if (size > rest)
-      size = rest;
-  } while (!atomic_compare_exchange_weak_explicit(
-      &s->next, &cur, cur + size, memory_order_relaxed,
-      memory_order_relaxed));
-  *lo = cur;
-  *hi = cur + size;
-  return 1;
-}
-
-static int claim_local(struct remote_run *r, int64_t *lo, int64_t *hi, int64_t *seq,
-                       int64_t *index, void **chain_buf) {
-  *seq = -1;
-  *index = -1;
-  *chain_buf = NULL;
-  if (r->has_chain)
-    return pydron_chain_claim(&r->chain, lo, hi, seq, chain_buf);
-  return pydron_sched_claim(&r->sched, lo, hi, index);
+  return pydron_sched_claim_scaled(&r->sched, remote ? REMOTE_SCALE : 1, lo,
+                                   hi, index);
 }
 
 static int track_of(const struct remote_run *r, int worker) {
@@ -845,8 +807,7 @@ static void dispatch(struct remote_run *r) {
       pthread_mutex_unlock(&set->lock);
       int64_t lo, hi, seq, index;
       void *chain_buf;
-      int ok = here ? claim_local(r, &lo, &hi, &seq, &index, &chain_buf)
-                    : claim_remote(r, &lo, &hi, &seq, &index, &chain_buf);
+      int ok = claim(r, !here, &lo, &hi, &seq, &index, &chain_buf);
       if (!ok) {
         pthread_mutex_lock(&set->lock);
         r->claimed_all = 1;
@@ -885,7 +846,7 @@ static void rr_job(void *arg, int index) {
     return;
   int64_t lo, hi, seq, idx;
   void *chain_buf;
-  while (claim_local(r, &lo, &hi, &seq, &idx, &chain_buf))
+  while (claim(r, 0, &lo, &hi, &seq, &idx, &chain_buf))
     run_local(r, lo, hi, seq, idx, chain_buf, index);
 }
 

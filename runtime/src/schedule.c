@@ -162,8 +162,8 @@ int pydron_sched_plan(struct pydron_sched *s, const struct pydron_loop *loop,
   return 1;
 }
 
-int pydron_sched_claim(struct pydron_sched *s, int64_t *lo, int64_t *hi,
-                       int64_t *index) {
+int pydron_sched_claim_scaled(struct pydron_sched *s, int64_t scale,
+                              int64_t *lo, int64_t *hi, int64_t *index) {
   if (s->fixed) {
     int64_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
     if (i >= s->nchunks)
@@ -182,8 +182,10 @@ int pydron_sched_claim(struct pydron_sched *s, int64_t *lo, int64_t *hi,
     if (cur >= s->n)
       return 0;
     int64_t rest = s->n - cur;
+    /* min_chunk never exceeds cap, so scale 1 leaves it as it is. */
     int64_t min_chunk =
         atomic_load_explicit(&s->min_chunk, memory_order_relaxed);
+    min_chunk = min_chunk > s->cap / scale ? s->cap : min_chunk * scale;
     size = rest / ((int64_t)SCHED_K * s->threads);
     if (size < min_chunk)
       size = min_chunk;
@@ -199,6 +201,11 @@ int pydron_sched_claim(struct pydron_sched *s, int64_t *lo, int64_t *hi,
   *hi = cur + size;
   *index = -1;
   return 1;
+}
+
+int pydron_sched_claim(struct pydron_sched *s, int64_t *lo, int64_t *hi,
+                       int64_t *index) {
+  return pydron_sched_claim_scaled(s, 1, lo, hi, index);
 }
 
 int64_t pydron_sched_largest(const struct pydron_sched *s) {

@@ -68,6 +68,12 @@ int64_t pydron_sched_largest(const struct pydron_sched *s);
 int pydron_sched_claim(struct pydron_sched *s, int64_t *lo, int64_t *hi,
                        int64_t *index);
 
+/* The same with guided chunks of at least `scale` times the learned
+ * minimum (up to cap): workers get bigger chunks than threads, so that a
+ * round trip is amortized. Fixed chunks stay as they are. */
+int pydron_sched_claim_scaled(struct pydron_sched *s, int64_t scale,
+                              int64_t *lo, int64_t *hi, int64_t *index);
+
 /* Reports a finished chunk of `iters` iterations that took `ns`. */
 void pydron_sched_done(struct pydron_sched *s, int64_t iters, uint64_t ns);
 
