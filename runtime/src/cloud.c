@@ -183,25 +183,43 @@ static const char *address_of(const struct pydron_cloud_conf *c,
   return i->private_ip[0] ? i->private_ip : i->public_ip;
 }
 
+int pydron_cloud_run_ids(struct ec2_client *ec2, const char *user,
+                         const char *run, char **keep, int nkeep,
+                         struct ec2_instance **found, char ***ids, int *n,
+                         char *why, size_t why_len) {
+  int nfound = 0;
+  *found = NULL;
+  *ids = NULL;
+  *n = 0;
+  if (ec2_find(ec2, user, found, &nfound, why, why_len) != 0)
+    return -1;
+  *ids = calloc((size_t)nfound + 1, sizeof **ids);
+  if (!*ids) {
+    free(*found);
+    *found = NULL;
+    snprintf(why, why_len, "out of memory");
+    return -1;
+  }
+  for (int i = 0; i < nfound; i++) {
+    int kept = 0;
+    for (int j = 0; j < nkeep; j++)
+      kept |= !strcmp((*found)[i].id, keep[j]);
+    if (!kept && !strcmp((*found)[i].run, run))
+      (*ids)[(*n)++] = (*found)[i].id;
+  }
+  return 0;
+}
+
 /* Terminates the run's instances but `keep` (what a failed launch, or a
  * failed attempt of a retried one, started; the reaper would at exit). */
 static void terminate_run(struct ec2_client *ec2, struct cloud_group *g,
                           char **keep, int nkeep) {
-  struct ec2_instance *found = NULL;
-  int n = 0;
-  char why[512];
-  if (ec2_find(ec2, g->user, &found, &n, why, sizeof why) != 0)
+  struct ec2_instance *found;
+  char **ids, why[512];
+  int k;
+  if (pydron_cloud_run_ids(ec2, g->user, g->run, keep, nkeep, &found, &ids,
+                           &k, why, sizeof why) != 0)
     return;
-  char **ids = calloc((size_t)n + 1, sizeof *ids);
-  int k = 0;
-  for (int i = 0; ids && i < n; i++) {
-    int kept = 0;
-    for (int j = 0; j < nkeep; j++)
-      kept |= !strcmp(found[i].id, keep[j]);
-    if (!kept && !strcmp(found[i].run, g->run) &&
-        strcmp(found[i].state, "terminated"))
-      ids[k++] = found[i].id;
-  }
   if (k && ec2_terminate(ec2, ids, k, why, sizeof why) == 0)
     say("terminated %d instance%s a failed launch had started", k,
         k == 1 ? "" : "s");

@@ -21,6 +21,18 @@ int pydron_cloud_launch(struct remote_set *set,
                         struct remote_worker **slots, int count, char *why,
                         size_t why_len);
 
+struct ec2_client;
+struct ec2_instance;
+
+/* The live instances (as ec2_find sees them) of `user` tagged with run
+ * `run`, except those in keep[0..nkeep-1]. 0 with their ids in *ids and
+ * their count in *n (the ids point into *found; free both), or -1 with
+ * why. */
+int pydron_cloud_run_ids(struct ec2_client *ec2, const char *user,
+                         const char *run, char **keep, int nkeep,
+                         struct ec2_instance **found, char ***ids, int *n,
+                         char *why, size_t why_len);
+
 /* Reaper mode (PYDRON_REAPER set by cloud.c): reads what it needs from
  * stdin, waits for end of file there (its master is gone), terminates the
  * run's instances and exits. Never returns. */

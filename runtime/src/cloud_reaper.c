@@ -44,18 +44,14 @@ static char *field(char *line, const char *name) {
 /* Moves the run's instances' pydron:expiry tag to now + ttl minutes. */
 static void extend(const struct pydron_cloud_conf *c, const char *run,
                    const char *user, long ttl) {
-  char why[1024], when[32];
+  char why[1024], when[32], **ids;
   struct ec2_client *ec2 = NULL;
-  struct ec2_instance *found = NULL;
-  int n = 0;
+  struct ec2_instance *found;
+  int k;
   if (ec2_open(&ec2, c, why, sizeof why) != 0)
     return;
-  if (ec2_find(ec2, user, &found, &n, why, sizeof why) == 0) {
-    char **ids = calloc((size_t)n + 1, sizeof *ids);
-    int k = 0;
-    for (int i = 0; ids && i < n; i++)
-      if (!strcmp(found[i].run, run))
-        ids[k++] = found[i].id;
+  if (pydron_cloud_run_ids(ec2, user, run, NULL, 0, &found, &ids, &k, why,
+                           sizeof why) == 0) {
     snprintf(when, sizeof when, "%lld", (long long)time(NULL) + 60LL * ttl);
     if (k)
       ec2_set_tag(ec2, ids, k, "pydron:expiry", when, why, sizeof why);
@@ -134,17 +130,13 @@ void pydron_cloud_reaper_main(void) {
     extend(&c, run, user, ttl);
   }
   for (int attempt = 0; attempt < REAP_TRIES; attempt++) {
-    char why[1024];
+    char why[1024], **ids;
     struct ec2_client *ec2 = NULL;
-    struct ec2_instance *found = NULL;
-    int n = 0;
+    struct ec2_instance *found;
+    int k;
     if (ec2_open(&ec2, &c, why, sizeof why) == 0 &&
-        ec2_find(ec2, user, &found, &n, why, sizeof why) == 0) {
-      char **ids = calloc((size_t)n + 1, sizeof *ids);
-      int k = 0;
-      for (int i = 0; ids && i < n; i++)
-        if (!strcmp(found[i].run, run) && strcmp(found[i].state, "terminated"))
-          ids[k++] = found[i].id;
+        pydron_cloud_run_ids(ec2, user, run, NULL, 0, &found, &ids, &k, why,
+                             sizeof why) == 0) {
       int ok = k == 0 || ec2_terminate(ec2, ids, k, why, sizeof why) == 0;
       free(ids);
       free(found);
