@@ -196,6 +196,34 @@ static int read_hello(struct remote_set *set, struct remote_worker *w,
   return r;
 }
 
+/* Takes the current incarnation's stream, process and transport out of w
+ * (which is then not alive and holds none), for stop_incarnation. Called
+ * with the three locks of a stream held (see lock_stream). */
+static void detach_incarnation(struct remote_worker *w, int *fd, pid_t *pid,
+                               struct ssh_worker **ssh) {
+  *fd = w->fd;
+  *pid = w->pid;
+  *ssh = w->ssh;
+  w->fd = -1;
+  w->pid = 0;
+  w->ssh = NULL;
+  w->alive = 0;
+  forget_incarnation(w);
+}
+
+/* Nobody reads or writes w's stream while these three are held. */
+static void lock_stream(struct remote_set *set, struct remote_worker *w) {
+  pthread_mutex_lock(&set->rx_lock);
+  pthread_mutex_lock(&w->wlock);
+  pthread_mutex_lock(&set->lock);
+}
+
+static void unlock_stream(struct remote_set *set, struct remote_worker *w) {
+  pthread_mutex_unlock(&set->lock);
+  pthread_mutex_unlock(&w->wlock);
+  pthread_mutex_unlock(&set->rx_lock);
+}
+
 /* Ends an incarnation's process and transport (no lock needed: the
  * slot is not alive, or the program ends). */
 static void stop_incarnation(struct remote_worker *w, int fd, pid_t pid,
@@ -500,21 +528,13 @@ static void *restart_main(void *arg) {
   struct remote_set *set = rs->set;
   struct remote_worker *w = rs->w;
   free(rs);
-  /* Close the lost incarnation's stream: nobody reads or writes it once
-   * these three locks are ours. */
-  pthread_mutex_lock(&set->rx_lock);
-  pthread_mutex_lock(&w->wlock);
-  pthread_mutex_lock(&set->lock);
-  int fd = w->fd;
-  pid_t pid = w->pid;
-  struct ssh_worker *ssh = w->ssh;
-  w->fd = -1;
-  w->pid = 0;
-  w->ssh = NULL;
-  forget_incarnation(w);
-  pthread_mutex_unlock(&set->lock);
-  pthread_mutex_unlock(&w->wlock);
-  pthread_mutex_unlock(&set->rx_lock);
+  /* Close the lost incarnation's stream. */
+  int fd;
+  pid_t pid;
+  struct ssh_worker *ssh;
+  lock_stream(set, w);
+  detach_incarnation(w, &fd, &pid, &ssh);
+  unlock_stream(set, w);
   stop_incarnation(w, fd, pid, ssh, 1);
 
   char why[1024];
@@ -756,24 +776,16 @@ int pydron_remote_send(struct remote_set *set, struct remote_worker *w,
 static void *shutdown_one(void *arg) {
   struct remote_worker *w = arg;
   struct remote_set *set = &R.set;
-  pthread_mutex_lock(&set->rx_lock);
-  pthread_mutex_lock(&w->wlock);
-  pthread_mutex_lock(&set->lock);
-  int fd = w->fd, healthy = w->alive && !w->stalled, starting = w->starting;
+  int fd = -1;
+  pid_t pid = 0;
+  struct ssh_worker *ssh = NULL;
+  lock_stream(set, w);
+  int healthy = w->alive && !w->stalled, starting = w->starting;
   int stalled = w->alive && w->stalled;
-  pid_t pid = w->pid;
-  struct ssh_worker *ssh = w->ssh;
-  if (!starting) {
-    w->fd = -1;
-    w->pid = 0;
-    w->ssh = NULL;
-    w->alive = 0;
-    forget_incarnation(w);
-  }
+  if (!starting)
+    detach_incarnation(w, &fd, &pid, &ssh);
   w->given_up = 1;
-  pthread_mutex_unlock(&set->lock);
-  pthread_mutex_unlock(&w->wlock);
-  pthread_mutex_unlock(&set->rx_lock);
+  unlock_stream(set, w);
   /* A stalled one may sit behind a cut link: one brief try (2). */
   if (!starting)
     stop_incarnation(w, fd, pid, ssh, healthy ? 0 : stalled ? 2 : 1);
