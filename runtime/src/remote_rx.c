@@ -246,7 +246,10 @@ static void *rx_main(void *arg) {
     pthread_mutex_lock(&set->lock);
     for (int i = 0; i < set->nworkers; i++) {
       struct remote_worker *w = &set->workers[i];
-      if (w->alive && !w->stalled && now - w->last_heard > set->lease_ns)
+      /* last_heard may be later than now: a worker (re)started after
+       * this thread read the clock. */
+      if (w->alive && !w->stalled && now > w->last_heard &&
+          now - w->last_heard > set->lease_ns)
         stall(set, w, now - w->last_heard);
     }
     pthread_mutex_unlock(&set->lock);
