@@ -21,7 +21,9 @@
  *  5. starts each slot as an SSH worker to its instance (strict host key
  *     check against the injected key, retried while sshd is not up yet).
  * A slot that cannot be started is given up with a message; the run goes
- * on with the others. */
+ * on with the others. A slot given up once its instance runs (it cannot
+ * be started, or no restart is left) has that instance terminated at once
+ * (pydron_cloud_release): it would cost money and serve nobody. */
 #include "cloud.h"
 
 #include <errno.h>
@@ -481,6 +483,7 @@ static void *launcher_main(void *arg) {
     }
     snprintf(w->label, sizeof w->label, "cloud worker %d (%s at %s)",
              w->index, inst[i].id, addr);
+    snprintf(w->cloud_instance, sizeof w->cloud_instance, "%s", inst[i].id);
     ss->g = g;
     ss->w = w;
     pthread_t tid;
@@ -505,6 +508,49 @@ out:
   free(g->slots);
   /* g (and the reaper's pipe) live as long as the process. */
   return NULL;
+}
+
+struct release {
+  const struct pydron_cloud_conf *c;
+  char id[32];
+  char label[160];
+};
+
+static void *release_main(void *arg) {
+  struct release *r = arg;
+  struct ec2_client *ec2 = NULL;
+  char why[512];
+  char *ids[1] = {r->id};
+  if (ec2_open(&ec2, r->c, why, sizeof why) == 0 &&
+      ec2_terminate(ec2, ids, 1, why, sizeof why) == 0)
+    say("terminated %s now: %s is given up", r->id, r->label);
+  else
+    say("cannot terminate %s now (%s); it is terminated when the program "
+        "ends", r->id, strncmp(why, "cloud: ", 7) ? why : why + 7);
+  ec2_close(ec2);
+  free(r);
+  return NULL;
+}
+
+void pydron_cloud_release(struct remote_worker *w) {
+  if (!w->cloud_instance[0])
+    return; /* no instance yet: the launcher's failure handles them */
+  struct release *r = calloc(1, sizeof *r);
+  if (!r)
+    return; /* the reaper terminates it at exit */
+  r->c = &w->conf->u.cloud;
+  snprintf(r->id, sizeof r->id, "%s", w->cloud_instance);
+  snprintf(r->label, sizeof r->label, "%s", w->label);
+  /* Asynchronous signals go to the user's threads, not to this one. */
+  sigset_t old;
+  pydron_block_async_signals(&old);
+  pthread_t tid;
+  int err = pthread_create(&tid, NULL, release_main, r);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (err)
+    free(r);
+  else
+    pthread_detach(tid);
 }
 
 int pydron_cloud_launch(struct remote_set *set,

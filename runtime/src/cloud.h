@@ -21,6 +21,11 @@ int pydron_cloud_launch(struct remote_set *set,
                         struct remote_worker **slots, int count, char *why,
                         size_t why_len);
 
+/* Cloud slot w is given up for good (set->lock held): its instance, if
+ * it has one, is terminated now, on a thread of its own, rather than when
+ * the program ends: it would cost money and serve nobody until then. */
+void pydron_cloud_release(struct remote_worker *w);
+
 struct ec2_client;
 struct ec2_instance;
 

@@ -493,12 +493,19 @@ int pydron_remote_start_slot(struct remote_set *set, struct remote_worker *w,
   return r;
 }
 
+/* Marks w gone for good during the run (set->lock held). */
+static void give_up_locked(struct remote_worker *w) {
+  if (!w->given_up && w->kind == REMOTE_CLOUD)
+    pydron_cloud_release(w);
+  w->given_up = 1;
+}
+
 void pydron_remote_give_up(struct remote_set *set, struct remote_worker *w,
                            const char *why) {
   pthread_mutex_lock(&set->lock);
   int was = w->starting || !w->given_up;
   w->starting = 0;
-  w->given_up = 1;
+  give_up_locked(w);
   pthread_cond_broadcast(&set->cond);
   pthread_mutex_unlock(&set->lock);
   if (was)
@@ -543,7 +550,7 @@ static void *restart_main(void *arg) {
   w->starting = 0;
   if (started != 0) {
     if (started == -2) /* a refusal does not go away by trying again */
-      w->given_up = 1;
+      give_up_locked(w);
     w->restart_after = pydron_remote_now() +
                        RESTART_BACKOFF_NS * (uint64_t)(w->restarts + 1);
     fprintf(stderr, "pydron: cannot restart %s: %s\n", w->label, why);
@@ -566,7 +573,7 @@ int pydron_remote_revive(struct remote_set *set, struct remote_worker *w) {
     return r;
   }
   if (w->kind == REMOTE_MPI || w->restarts >= set->policy.worker_restarts) {
-    w->given_up = 1;
+    give_up_locked(w);
     if (w->kind != REMOTE_MPI)
       fprintf(stderr, "pydron: %s is not restarted again (\"faults\": "
                       "{\"worker_restarts\": %d} used up)\n", w->label,

@@ -47,6 +47,8 @@ struct remote_worker {
   int mpi_rank;                          /* REMOTE_MPI: its rank */
   struct pydron_ssh_conf *cloud_ssh;     /* REMOTE_CLOUD: set once its
                                             instance runs (cloud.c) */
+  char cloud_instance[32];               /* REMOTE_CLOUD: its instance id,
+                                            once it runs ("" before) */
 
   /* The incarnation. `gen` grows at every start; a frame or a flight of an
    * older incarnation is never taken for one of this. */
