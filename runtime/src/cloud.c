@@ -364,12 +364,10 @@ static void *launcher_main(void *arg) {
     goto out;
   }
   userdata = cloud_userdata(c->username, host_priv, host_pub, user_pub,
-                            c->ttl_minutes, c->tmp_dir ? c->tmp_dir : "/tmp");
+                            c->ttl_minutes);
   if (!userdata) {
     give_up_all(g, "cannot make the instances' user data: the public key "
-                   "must be one line of an OpenSSH public key file, and "
-                   "tmp_dir a plain absolute path (letters, digits, "
-                   "/._+-)");
+                   "must be one line of an OpenSSH public key file");
     goto out;
   }
   if (start_reaper(g, why, sizeof why) != 0) {

@@ -28,30 +28,16 @@ static int plain_key_line(const char *s) {
   return 1;
 }
 
-static int safe_path(const char *s) {
-  if (!s || s[0] != '/')
-    return 0;
-  for (const char *p = s; *p; p++)
-    if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-          (*p >= '0' && *p <= '9') || strchr("/._+-", *p)))
-      return 0;
-  return 1;
-}
-
 char *cloud_userdata(const char *username, const char *host_private,
                      const char *host_public, const char *user_public,
-                     int ttl_minutes, const char *tmp_dir) {
+                     int ttl_minutes) {
   static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----\n";
   if (!username || strpbrk(username, "\r\n") || !host_private ||
       strncmp(host_private, begin, sizeof begin - 1) != 0 ||
       !strstr(host_private, "-----END OPENSSH PRIVATE KEY-----") ||
       strchr(host_private, '\r') || !plain_key_line(host_public) ||
-      !plain_key_line(user_public) || ttl_minutes < 1 || !safe_path(tmp_dir))
+      !plain_key_line(user_public) || ttl_minutes < 1)
     return NULL;
-  /* tmp_dir "/x/" and "/x" give the same pattern */
-  size_t tl = strlen(tmp_dir);
-  while (tl > 1 && tmp_dir[tl - 1] == '/')
-    tl--;
 
   /* Sized up front, so that no realloc leaves a copy of the private key
    * behind: the fixed text is under 1 KiB; each key line gains 4 spaces. */
@@ -60,7 +46,7 @@ char *cloud_userdata(const char *username, const char *host_private,
     lines += *p == '\n';
   struct ssh_str s = {0};
   s.cap = 1024 + strlen(username) + strlen(host_private) + 4 * lines +
-          strlen(host_public) + strlen(user_public) + tl + 64;
+          strlen(host_public) + strlen(user_public) + 64;
   s.p = malloc(s.cap);
   if (!s.p)
     return NULL;
@@ -93,10 +79,9 @@ char *cloud_userdata(const char *username, const char *host_private,
                   "for TTL minutes\n");
   ssh_str_addf(&s, "      ttl=%d; idle=0\n", ttl_minutes);
   ssh_str_add(&s, "      while sleep 60; do\n");
-  ssh_str_addf(&s,
-               "        if pgrep -f '%.*s/pydron-' >/dev/null; then idle=0; "
-               "else idle=$((idle+1)); fi\n",
-               (int)(tl == 1 ? 0 : tl), tmp_dir);
+  /* A worker's command line names its run directory (cloud_userdata.h). */
+  ssh_str_add(&s, "        if pgrep -f '/pydron-[^/ ]+/run-[^/ ]+/' "
+                  ">/dev/null; then idle=0; else idle=$((idle+1)); fi\n");
   ssh_str_add(&s, "        if [ \"$idle\" -ge \"$ttl\" ]; then shutdown -h "
                   "now; fi\n"
                   "      done\n"

@@ -28,13 +28,18 @@
  *         # ends this instance when no Pydron worker has run for TTL minutes
  *         ttl=<ttl_minutes>; idle=0
  *         while sleep 60; do
- *           if pgrep -f '<tmp_dir>/pydron-' >/dev/null; then idle=0; else
- * idle=$((idle+1)); fi if [ "$idle" -ge "$ttl" ]; then shutdown -h now; fi done
+ *           if pgrep -f '/pydron-[^/ ]+/run-[^/ ]+/' >/dev/null; then idle=0; else idle=$((idle+1)); fi
+ *           if [ "$idle" -ge "$ttl" ]; then shutdown -h now; fi
+ *         done
  *   runcmd:
  *     - [sh, -c, 'nohup /usr/local/sbin/pydron-watchdog >/dev/null 2>&1 &']
  *
  * (the "#" comment lines at column 0 are YAML comments; the ones inside
- * content are part of the script). Every line ends in "\n". username is
+ * content are part of the script). The pgrep pattern matches a worker's
+ * command line, which names its run directory
+ * (<tmp_dir>/pydron-<user>/run-<host>-<pid>-<random>/, ssh_deploy.c)
+ * whatever tmp_dir is or resolves to, and never the watchdog's own
+ * (/bin/sh /usr/local/sbin/pydron-watchdog). Every line ends in "\n". username is
  * only informational (the image's default user is the one cloud-init's
  * ssh_authorized_keys targets). cloud-init writes the given host key and,
  * because ssh_keys is present, generates no other host key types: the
@@ -46,10 +51,9 @@
  * cloud_key_free from cloud_keys.h). NULL when out of memory or when an
  * argument cannot be written safely: a line break in username,
  * host_public or user_public; host_private not an OpenSSH private key
- * text; ttl_minutes < 1; tmp_dir not an absolute path of [A-Za-z0-9/._+-]
- * characters. */
+ * text; ttl_minutes < 1. */
 char *cloud_userdata(const char *username, const char *host_private,
                      const char *host_public, const char *user_public,
-                     int ttl_minutes, const char *tmp_dir);
+                     int ttl_minutes);
 
 #endif /* PYDRON_CLOUD_USERDATA_H */

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -464,7 +465,7 @@ static void test_keys(char **priv_out, char **pub_out) {
 static char *test_userdata(const char *host_priv, const char *host_pub,
                            const char *user_pub) {
   char *ud =
-      cloud_userdata("admin", host_priv, host_pub, user_pub, 45, "/var/tmp");
+      cloud_userdata("admin", host_priv, host_pub, user_pub, 45);
   check(ud != NULL, "cloud_userdata");
   if (!ud)
     exit(1);
@@ -496,8 +497,8 @@ static char *test_userdata(const char *host_priv, const char *host_pub,
            "minutes\n"
            "      ttl=45; idle=0\n"
            "      while sleep 60; do\n"
-           "        if pgrep -f '/var/tmp/pydron-' >/dev/null; then idle=0; "
-           "else idle=$((idle+1)); fi\n"
+           "        if pgrep -f '/pydron-[^/ ]+/run-[^/ ]+/' >/dev/null; "
+           "then idle=0; else idle=$((idle+1)); fi\n"
            "        if [ \"$idle\" -ge \"$ttl\" ]; then shutdown -h now; fi\n"
            "      done\n"
            "runcmd:\n"
@@ -510,28 +511,46 @@ static char *test_userdata(const char *host_priv, const char *host_pub,
     write_file(path("userdata.want"), want, 0600);
   }
   char *u;
-  check(!(u = cloud_userdata("a", host_priv, host_pub, user_pub, 0, "/tmp")),
+  check(!(u = cloud_userdata("a", host_priv, host_pub, user_pub, 0)),
         "ttl 0 refused");
   cloud_key_free(u);
-  check(
-      !(u = cloud_userdata("a", host_priv, host_pub, user_pub, 5, "/tmp/it's")),
-      "tmp_dir with a quote refused");
-  cloud_key_free(u);
   check(!(u = cloud_userdata("a", host_priv, host_pub,
-                             "ssh-ed25519 AAAA x\n- y", 5, "/tmp")),
+                             "ssh-ed25519 AAAA x\n- y", 5)),
         "public key with a line break refused");
   cloud_key_free(u);
-  check(!(u = cloud_userdata("a\nb: c", host_priv, host_pub, user_pub, 5,
-                             "/tmp")),
+  check(!(u = cloud_userdata("a\nb: c", host_priv, host_pub, user_pub, 5)),
         "user name with a line break refused");
   cloud_key_free(u);
-  check(!(u = cloud_userdata("a", "not a key", host_pub, user_pub, 5, "/tmp")),
+  check(!(u = cloud_userdata("a", "not a key", host_pub, user_pub, 5)),
         "host key that is no OpenSSH private key refused");
   cloud_key_free(u);
-  u = cloud_userdata("a", host_priv, host_pub, user_pub, 5, "/tmp/");
-  check(u && strstr(u, "pgrep -f '/tmp/pydron-'"),
-        "tmp_dir's trailing / dropped");
-  cloud_key_free(u);
+  /* The watchdog's pgrep pattern (an extended regex, as pgrep reads it)
+   * against command lines: a worker's (dynamic, static, tmp_dir "/"), and
+   * the watchdog's own, which must not keep the instance alive. */
+  {
+    const char *q = strstr(ud, "pgrep -f '");
+    char pat[128] = "";
+    if (q)
+      sscanf(q + 10, "%127[^']", pat);
+    regex_t re;
+    int ok = pat[0] && regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) == 0;
+    check(ok, "the watchdog's pgrep pattern is an extended regex");
+    const char *workers[] = {
+        "/tmp/pydron-root/run-vm-30168-25f340b7/ld-linux-x86-64.so.2 "
+        "--library-path /tmp/pydron-root/run-vm-30168-25f340b7 --argv0 prog "
+        "/tmp/pydron-root/run-vm-30168-25f340b7/prog",
+        "/var/tmp/pydron-ec2-user/run-ip-10-0-0-1-77-0a1b2c3d/prog",
+        "/pydron-admin/run-host-1-00000001/prog"};
+    for (size_t i = 0; ok && i < sizeof workers / sizeof *workers; i++)
+      check(regexec(&re, workers[i], 0, NULL, 0) == 0,
+            "the watchdog sees a worker");
+    if (ok) {
+      check(regexec(&re, "/bin/sh /usr/local/sbin/pydron-watchdog", 0, NULL,
+                    0) != 0,
+            "the watchdog does not see itself");
+      regfree(&re);
+    }
+  }
   /* the fake YAML reader of test/cloud is not ours: at least check that
    * python's yaml (when there) reads the same keys back */
   write_file(path("userdata"), ud, 0600);
