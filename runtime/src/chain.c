@@ -104,12 +104,17 @@ int pydron_chain_init(struct pydron_chain *c, const struct pydron_loop *loop,
 }
 
 int pydron_chain_claim(struct pydron_chain *c, int64_t *lo, int64_t *hi,
-                       int64_t *seq, void **buf) {
+                       int64_t *seq, void **buf, int wait) {
   int64_t index;
   pthread_mutex_lock(&c->lock);
   /* The oldest unchained chunk is claimed, so someone will chain it and
-   * signal: this wait always ends. */
+   * signal: this wait always ends, provided the thread that would run
+   * that chunk again after a failure never waits here (!wait). */
   while (c->claimed - c->chained >= c->window) {
+    if (!wait) {
+      pthread_mutex_unlock(&c->lock);
+      return -1;
+    }
     c->waiting++;
     pthread_cond_wait(&c->advanced, &c->lock);
     c->waiting--;

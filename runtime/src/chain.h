@@ -61,12 +61,15 @@ int pydron_chain_init(struct pydron_chain *c, const struct pydron_loop *loop,
                       struct pydron_sched *sched, int threads,
                       const void *env, void *result);
 
-/* Claims the next chunk [lo, hi) in iteration order, waiting while the
- * window is full. *buf is the chunk's buffer (partials, then values at
- * PYDRON_VALUES_OFFSET); *seq identifies the chunk for
- * pydron_chain_complete. Returns 0 when every iteration is claimed. */
+/* Claims the next chunk [lo, hi) in iteration order. *buf is the chunk's
+ * buffer (partials, then values at PYDRON_VALUES_OFFSET); *seq identifies
+ * the chunk for pydron_chain_complete. Returns 1 with a chunk, 0 when
+ * every iteration is claimed. While the window is full it waits for the
+ * chain to move on, or, when !wait, returns -1 at once: a thread that must
+ * stay free to run a chunk again (the dispatcher of a remote run, which
+ * retries the chunks of lost workers) does not wait here. */
 int pydron_chain_claim(struct pydron_chain *c, int64_t *lo, int64_t *hi,
-                       int64_t *seq, void **buf);
+                       int64_t *seq, void **buf, int wait);
 
 /* The chunk `seq` finished. If the chain was waiting for it, this thread
  * (pool index `thread`, for the observability hooks) applies the chain to

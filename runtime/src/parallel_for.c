@@ -95,7 +95,7 @@ static void pf_participate(void *arg, int index) {
   pf_in_chunk = 1; /* also while chaining: the chain is user code too */
   if (r->chain) {
     void *buf;
-    while (pydron_chain_claim(r->chain, &lo, &hi, &chunk, &buf)) {
+    while (pydron_chain_claim(r->chain, &lo, &hi, &chunk, &buf, 1) > 0) {
       if (loop->partial_size)
         pydron_fold_identity(loop, buf);
       pf_run_chunk(r, index, lo, hi, buf);

@@ -208,6 +208,8 @@ struct remote_run {
   struct flight *retry, *retry_tail;   /* to run again, oldest first */
   int64_t pending;                     /* flights not yet completed */
   int claimed_all;                     /* the schedule gave its last chunk */
+  uint64_t chain_moves; /* chunks completed in a chain run: wakes the
+                           dispatcher waiting for room in the window */
   int64_t remote_chunks, local_chunks;
   uint64_t bytes_out, bytes_in, bytes_kept;
 };
@@ -259,8 +261,13 @@ static void complete(struct remote_run *r, int64_t lo, int64_t hi, int64_t seq,
   pydron_sched_done(&r->sched, hi - lo, ns);
   if (pydron_observe_on())
     pydron_observe_chunk(loop, track, lo, hi, t_end - ns, t_end);
-  if (r->has_chain)
+  if (r->has_chain) {
     pydron_chain_complete(&r->chain, seq, track);
+    pthread_mutex_lock(&r->set->lock);
+    r->chain_moves++;
+    pthread_cond_broadcast(&r->set->cond);
+    pthread_mutex_unlock(&r->set->lock);
+  }
 }
 
 /* Runs [lo, hi) here. */
@@ -291,15 +298,17 @@ static void run_local(struct remote_run *r, int64_t lo, int64_t hi, int64_t seq,
 }
 
 /* Claims the next chunk: for a worker (remote) bigger than one run here,
- * so that its round trip is amortized. */
+ * so that its round trip is amortized. 1 with a chunk, 0 when all are
+ * claimed, -1 when a chain's window is full and !wait (see
+ * pydron_chain_claim). */
 #define REMOTE_SCALE (REMOTE_CHUNK_NS / SCHED_CHUNK_NS)
-static int claim(struct remote_run *r, int remote, int64_t *lo, int64_t *hi,
-                 int64_t *seq, int64_t *index, void **chain_buf) {
+static int claim(struct remote_run *r, int remote, int wait, int64_t *lo,
+                 int64_t *hi, int64_t *seq, int64_t *index, void **chain_buf) {
   *seq = -1;
   *index = -1;
   *chain_buf = NULL;
   if (r->has_chain)
-    return pydron_chain_claim(&r->chain, lo, hi, seq, chain_buf);
+    return pydron_chain_claim(&r->chain, lo, hi, seq, chain_buf, wait);
   return pydron_sched_claim_scaled(&r->sched, remote ? REMOTE_SCALE : 1, lo,
                                    hi, index);
 }
@@ -804,10 +813,21 @@ static void dispatch(struct remote_run *r) {
         pthread_mutex_unlock(&set->lock);
         continue;
       }
+      uint64_t moves = r->chain_moves;
       pthread_mutex_unlock(&set->lock);
       int64_t lo, hi, seq, index;
       void *chain_buf;
-      int ok = claim(r, !here, &lo, &hi, &seq, &index, &chain_buf);
+      /* Never waiting for room in a chain's window: the chunk the chain
+       * waits for may come back to the retry queue, and only this thread
+       * runs retries. */
+      int ok = claim(r, !here, 0, &lo, &hi, &seq, &index, &chain_buf);
+      if (ok < 0) {
+        pthread_mutex_lock(&set->lock);
+        if (r->chain_moves == moves && !r->retry)
+          timed_wait(set);
+        pthread_mutex_unlock(&set->lock);
+        continue;
+      }
       if (!ok) {
         pthread_mutex_lock(&set->lock);
         r->claimed_all = 1;
@@ -846,7 +866,7 @@ static void rr_job(void *arg, int index) {
     return;
   int64_t lo, hi, seq, idx;
   void *chain_buf;
-  while (claim(r, 0, &lo, &hi, &seq, &idx, &chain_buf))
+  while (claim(r, 0, 1, &lo, &hi, &seq, &idx, &chain_buf) > 0)
     run_local(r, lo, hi, seq, idx, chain_buf, index);
 }
 
