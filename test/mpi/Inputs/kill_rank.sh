@@ -4,6 +4,8 @@
 # ends within 30 s with a non-zero status; DIR/out and DIR/err get its
 # output.
 set -u
+# shellcheck source=rank_pid.sh
+. "$(dirname "$0")/rank_pid.sh"
 rank=$1 dir=$2 launch=$3
 shift 3
 prog=$1
@@ -11,12 +13,7 @@ prog=$1
 $launch "$@" >"$dir/out" 2>"$dir/err" &
 job=$!
 sleep 2
-pid=
-for p in $(pgrep -f "^$prog( |$)"); do
-  if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank"; then
-    pid=$p
-  fi
-done
+pid=$(rank_pid "$prog" "$rank")
 [ -n "$pid" ] || { echo "kill_rank: rank $rank of $prog not found" >&2; kill $job; exit 1; }
 t0=$SECONDS
 kill -KILL "$pid"

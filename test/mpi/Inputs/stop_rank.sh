@@ -5,6 +5,8 @@
 # by itself within 60 s; DIR/out and DIR/err get its output, and the
 # status is the job's.
 set -u
+# shellcheck source=rank_pid.sh
+. "$(dirname "$0")/rank_pid.sh"
 rank=$1 dir=$2 launch=$3
 shift 3
 prog=$1
@@ -12,12 +14,7 @@ prog=$1
 timeout -k 5 60 $launch "$@" >"$dir/out" 2>"$dir/err" &
 job=$!
 sleep 1.5
-pid=
-for p in $(pgrep -f "^$prog( |$)"); do
-  if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank"; then
-    pid=$p
-  fi
-done
+pid=$(rank_pid "$prog" "$rank")
 [ -n "$pid" ] || { echo "stop_rank: rank $rank of $prog not found" >&2; kill $job; exit 1; }
 kill -STOP "$pid"
 sleep 3
