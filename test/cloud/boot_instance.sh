@@ -38,29 +38,13 @@ set -uo pipefail
 
 SSHD=${SSHD:-/usr/sbin/sshd}
 TIMEOUT_S=${BOOT_TIMEOUT:-900}
-REGISTRY=/run/pydron-hosts
-LOCK=/run/lock/pydron-hosts.lock
-
 die() {
   printf 'boot_instance.sh: %s\n' "$*" >&2
   exit 1
 }
 
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
-
-rand() { # rand LO HI
-  local lo=$1 hi=$2 r
-  r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-  echo $((lo + r % (hi - lo + 1)))
-}
-
-with_lock() {
-  mkdir -p "$(dirname "$LOCK")"
-  (
-    flock -w 60 9 || die "cannot take $LOCK"
-    "$@"
-  ) 9>"$LOCK"
-}
+# shellcheck source=../ssh/lib/hostprocs.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../ssh/lib/hostprocs.sh"
 
 # names ID: NS and VETH for an instance id (i-0123456789abcdef0).
 names() {
@@ -74,18 +58,9 @@ names() {
 # alloc_link ID IDIR: under the lock, a free 10.A.B.C/30, the namespace and
 # the veth; prints "A B C".
 alloc_link() {
-  local id=$1 idir=$2 a b c i found=0
-  for ((i = 0; i < 500; i++)); do
-    a=$(rand 100 250)
-    b=$(rand 0 255)
-    c=$(($(rand 0 63) * 4))
-    if ! ip -o -4 addr show | grep -q " 10\.$a\.$b\." &&
-      ! ip -4 route show | grep -q "^10\.$a\.$b\."; then
-      found=1
-      break
-    fi
-  done
-  [ $found = 1 ] || die "no free 10.x.y.z/30 found"
+  local id=$1 idir=$2 s a b c
+  s=$(alloc_subnet) || return 1
+  read -r a b c <<<"$s"
   mkdir -p "$REGISTRY"
   printf 'DIR=%s\nREAPER=%s\nNS=%s\nVETH=%s\n' "$idir" "${PYDRON_EC2_OWNER:-$PPID}" \
     "$NS" "$VETH" >"$REGISTRY/ec2-$id"
@@ -179,23 +154,6 @@ EOF
   exit 1
 }
 
-# descendants PID...: the PIDs and all their descendants.
-descendants() {
-  local all
-  all=$(ps -eo pid=,ppid=)
-  local -a todo=("$@") out=()
-  while [ ${#todo[@]} -gt 0 ]; do
-    local p=${todo[0]}
-    todo=("${todo[@]:1}")
-    [ -n "$p" ] || continue
-    out+=("$p")
-    while read -r c pp; do
-      [ "$pp" = "$p" ] && todo+=("$c")
-    done <<<"$all"
-  done
-  printf '%s\n' "${out[@]}"
-}
-
 # kill_procs NS [PID...]: every process of the namespace (and the given
 # ones, with their descendants) killed.
 kill_procs() {
@@ -208,19 +166,7 @@ kill_procs() {
   fi
   if [ ${#pids[@]} -gt 0 ]; then
     mapfile -t pids < <(descendants "${pids[@]}")
-    kill -9 "${pids[@]}" 2>/dev/null
-    local i
-    for ((i = 0; i < 200; i++)); do
-      local left=0
-      for p in "${pids[@]}"; do
-        if alive "$p" && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
-          left=1
-          break
-        fi
-      done
-      [ $left = 0 ] && break
-      sleep 0.025
-    done
+    kill_wait "${pids[@]}"
   fi
 }
 
@@ -244,14 +190,15 @@ kill_ns() {
   }
 }
 
+# instance_pids IDIR: the instance's timeout and sshd, as far as known.
+instance_pids() { cat "$1/timeout.pid" "$1/sshd.pid" 2>/dev/null; }
+
 cmd_kill() {
   local id=${1:-} idir=${2:-}
   [ -n "$id" ] && [ -n "$idir" ] || die "usage: kill ID IDIR"
   names "$id"
-  local t s
-  t=$(cat "$idir/timeout.pid" 2>/dev/null)
-  s=$(cat "$idir/sshd.pid" 2>/dev/null)
-  kill_ns "$NS" "$VETH" $t $s || return 1
+  # shellcheck disable=SC2046
+  kill_ns "$NS" "$VETH" $(instance_pids "$idir") || return 1
   rm -f "$REGISTRY/ec2-$id" "$idir/timeout.pid" "$idir/sshd.pid"
   return 0
 }
@@ -260,10 +207,8 @@ cmd_crash() {
   local id=${1:-} idir=${2:-}
   [ -n "$id" ] && [ -n "$idir" ] || die "usage: crash ID IDIR"
   names "$id"
-  local t s
-  t=$(cat "$idir/timeout.pid" 2>/dev/null)
-  s=$(cat "$idir/sshd.pid" 2>/dev/null)
-  kill_procs "$NS" $t $s
+  # shellcheck disable=SC2046
+  kill_procs "$NS" $(instance_pids "$idir")
   cmd_link down "$id" "$idir"
 }
 

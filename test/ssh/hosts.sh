@@ -55,8 +55,8 @@ set -uo pipefail
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 SSHD=${SSHD:-/usr/sbin/sshd}
 TIMEOUT_S=${HOSTS_TIMEOUT:-900}
-REGISTRY=/run/pydron-hosts
-LOCK=/run/lock/pydron-hosts.lock
+# shellcheck source=lib/hostprocs.sh
+. "$(dirname "$SELF")/lib/hostprocs.sh"
 PW_USER=pydrontest
 PASSWORD='Pydron-test-pw-5183'
 PASSPHRASE='pydron passphrase 2291'
@@ -78,22 +78,6 @@ load_env() {
   . "$DIR/hosts.env"
 }
 
-# with_lock CMD...: runs CMD holding the suite-wide lock (address
-# allocation, the password user).
-with_lock() {
-  mkdir -p "$(dirname "$LOCK")"
-  (
-    flock -w 60 9 || die "cannot take $LOCK"
-    "$@"
-  ) 9>"$LOCK"
-}
-
-rand() { # rand LO HI
-  local lo=$1 hi=$2 r
-  r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-  echo $((lo + r % (hi - lo + 1)))
-}
-
 # ---- the password user ---------------------------------------------------
 make_user() {
   command -v useradd >/dev/null && command -v chpasswd >/dev/null ||
@@ -108,25 +92,6 @@ make_user() {
 }
 
 # ---- processes -------------------------------------------------------------
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
-
-# descendants PID...: the PIDs and all their descendants.
-descendants() {
-  local all
-  all=$(ps -eo pid=,ppid=)
-  local -a todo=("$@") out=()
-  while [ ${#todo[@]} -gt 0 ]; do
-    local p=${todo[0]}
-    todo=("${todo[@]:1}")
-    [ -n "$p" ] || continue
-    out+=("$p")
-    while read -r c pp; do
-      [ "$pp" = "$p" ] && todo+=("$c")
-    done <<<"$all"
-  done
-  printf '%s\n' "${out[@]}"
-}
-
 # list_procs DIR [hostK]: processes whose executable or command line lies in
 # a host's tmp dir.
 list_procs() {
@@ -188,22 +153,6 @@ free_port() {
     fi
   done
   die "no free port found"
-}
-
-# alloc_subnet: prints "A B C" such that 10.A.B.C/30 is unused.
-alloc_subnet() {
-  local a b c i
-  for ((i = 0; i < 500; i++)); do
-    a=$(rand 100 250)
-    b=$(rand 0 255)
-    c=$(($(rand 0 63) * 4))
-    if ! ip -o -4 addr show | grep -q " 10\.$a\.$b\." &&
-      ! ip -4 route show | grep -q "^10\.$a\.$b\."; then
-      echo "$a $b $c"
-      return 0
-    fi
-  done
-  die "no free 10.x.y.z/30 found"
 }
 
 # make_link NS VETH ID: (under the lock) picks a free /30, creates the
@@ -468,21 +417,7 @@ cmd_down() {
     mapfile -t pids < <(descendants "${pids[@]}")
   fi
   for p in $(list_procs | awk '{print $1}'); do pids+=("$p"); done
-  if [ ${#pids[@]} -gt 0 ]; then
-    kill -9 "${pids[@]}" 2>/dev/null
-    local i
-    for ((i = 0; i < 100; i++)); do
-      local left=0
-      for p in "${pids[@]}"; do
-        if alive "$p" && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
-          left=1
-          break
-        fi
-      done
-      [ $left = 0 ] && break
-      sleep 0.05
-    done
-  fi
+  kill_wait "${pids[@]}"
   for ((k = 0; k < HOSTS_N; k++)); do
     local nsv="HOST${k}_NS" vv="HOST${k}_VETH"
     if [ -n "${!vv:-}" ]; then ip link del "${!vv}" 2>/dev/null; fi
