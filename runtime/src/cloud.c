@@ -484,13 +484,10 @@ static void *launcher_main(void *arg) {
     snprintf(w->cloud_instance, sizeof w->cloud_instance, "%s", inst[i].id);
     ss->g = g;
     ss->w = w;
-    pthread_t tid;
-    if (pthread_create(&tid, NULL, slot_start_main, ss) != 0) {
+    if (pydron_start_detached(slot_start_main, ss, NULL) != 0) {
       free(ss);
       pydron_remote_give_up(g->set, w, "cannot start a thread");
-      continue;
     }
-    pthread_detach(tid);
   }
   free(inst);
 
@@ -539,16 +536,8 @@ void pydron_cloud_release(struct remote_worker *w) {
   r->c = &w->conf->u.cloud;
   snprintf(r->id, sizeof r->id, "%s", w->cloud_instance);
   snprintf(r->label, sizeof r->label, "%s", w->label);
-  /* Asynchronous signals go to the user's threads, not to this one. */
-  sigset_t old;
-  pydron_block_async_signals(&old);
-  pthread_t tid;
-  int err = pthread_create(&tid, NULL, release_main, r);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (err)
+  if (pydron_start_detached(release_main, r, NULL) != 0)
     free(r);
-  else
-    pthread_detach(tid);
 }
 
 int pydron_cloud_launch(struct remote_set *set,
@@ -568,17 +557,11 @@ int pydron_cloud_launch(struct remote_set *set,
   memcpy(g->slots, slots, (size_t)count * sizeof *slots);
   new_run_id(g->run, sizeof g->run);
   local_user(g->user, sizeof g->user);
-  sigset_t old;
-  pydron_block_async_signals(&old);
-  pthread_t tid;
-  int err = pthread_create(&tid, NULL, launcher_main, g);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (err) {
+  if (pydron_start_detached(launcher_main, g, NULL) != 0) {
     free(g->slots);
     free(g);
     snprintf(why, why_len, "cannot start the cloud launcher thread");
     return -1;
   }
-  pthread_detach(tid);
   return 0;
 }

@@ -157,6 +157,20 @@ void pydron_block_async_signals(sigset_t *old) {
   pthread_sigmask(SIG_SETMASK, &all, old);
 }
 
+int pydron_start_detached(void *(*fn)(void *), void *arg, pthread_t *tid) {
+  sigset_t old;
+  pydron_block_async_signals(&old);
+  pthread_t t;
+  int err = pthread_create(&t, NULL, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (err)
+    return err;
+  pthread_detach(t);
+  if (tid)
+    *tid = t;
+  return 0;
+}
+
 int pydron_pool_threads(void) {
   pthread_once(&pool_threads_once, pool_threads_init);
   return pool_nthreads;

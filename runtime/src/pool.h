@@ -29,4 +29,9 @@ int pydron_pool_run(pydron_pool_job job, void *arg);
  * the user's (or a sanitizer's) handler. */
 void pydron_block_async_signals(sigset_t *old);
 
+/* Starts fn(arg) on a detached thread with asynchronous signals blocked
+ * (as above: they stay with the user's threads), storing its id in *tid
+ * when tid is not NULL. 0, or pthread_create's error. */
+int pydron_start_detached(void *(*fn)(void *), void *arg, pthread_t *tid);
+
 #endif /* PYDRON_POOL_H */

@@ -595,21 +595,12 @@ int pydron_remote_revive(struct remote_set *set, struct remote_worker *w) {
   w->starting = 1;
   w->restarts++;
   set->faults.restarted++;
-  /* Asynchronous signals go to the user's threads, not to this one. */
-  sigset_t old;
-  pydron_block_async_signals(&old);
-  pthread_t tid;
-  int err = pthread_create(&tid, NULL, restart_main, rs);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (err) {
+  if (pydron_start_detached(restart_main, rs, NULL) != 0) {
     free(rs);
     w->starting = 0;
     w->restarts--;
     set->faults.restarted--;
-    pthread_mutex_unlock(&set->lock);
-    return 0;
   }
-  pthread_detach(tid);
   pthread_mutex_unlock(&set->lock);
   return 0;
 }

@@ -267,19 +267,13 @@ int pydron_remote_rx_start(struct remote_set *set) {
     set->rx_wake[0] = set->rx_wake[1] = -1;
     return -1;
   }
-  /* Asynchronous signals go to the user's threads, not to this one. */
-  sigset_t old;
-  pydron_block_async_signals(&old);
   pthread_t tid;
-  int err = pthread_create(&tid, NULL, rx_main, set);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (err) {
+  if (pydron_start_detached(rx_main, set, &tid) != 0) {
     close(set->rx_wake[0]);
     close(set->rx_wake[1]);
     set->rx_wake[0] = set->rx_wake[1] = -1;
     return -1;
   }
-  pthread_detach(tid);
   pthread_setname_np(tid, "pydron-rx");
   set->rx_started = 1;
   return 0;
