@@ -60,6 +60,18 @@ static void env_load(void) {
   }
 }
 
+int pydron_parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  if (!s || *s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (*end || errno || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
 int pydron_env_disabled(void) {
   pthread_once(&env_once, env_load);
   return env_disabled;

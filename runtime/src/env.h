@@ -21,4 +21,9 @@ int pydron_env_workers(void);
  * as the schedule allows. */
 int pydron_env_tiny_chunks(void);
 
+/* Parses s as a plain decimal number in [lo, hi] (digits only: no sign,
+ * space or trailing text). 0 with the number in *out, or -1 (s NULL or
+ * empty too). */
+int pydron_parse_long(const char *s, long lo, long hi, long *out);
+
 #endif /* PYDRON_ENV_H */

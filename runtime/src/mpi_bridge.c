@@ -44,21 +44,14 @@
 
 #include "mpi_bridge.h"
 
+#include "env.h"
+
 #ifdef PYDRON_HAVE_MPI
 #include <mpi.h>
 #endif
 
 static int env_long(const char *name, long lo, long hi, long *out) {
-  const char *s = getenv(name);
-  char *end;
-  if (!s || *s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (*end || errno || v < lo || v > hi)
-    return -1;
-  *out = v;
-  return 0;
+  return pydron_parse_long(getenv(name), lo, hi, out);
 }
 
 int pydron_mpi_detect(int *rank, int *size) {

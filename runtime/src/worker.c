@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "cloud.h"
+#include "env.h"
 #include "fold.h"
 #include "hostid.h"
 #include "mpi_bridge.h"
@@ -85,18 +86,6 @@ static void say(const char *s) {
 
 /* ---- early: descriptors ------------------------------------------------ */
 
-static int parse_int(const char *s, long lo, long hi, long *out) {
-  char *end;
-  if (!s || !*s || *s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (*end || errno || v < lo || v > hi)
-    return -1;
-  *out = v;
-  return 0;
-}
-
 __attribute__((constructor(101))) static void worker_early(void) {
   /* The cloud reaper is this program too (cloud_reaper.c). */
   const char *reaper = getenv("PYDRON_REAPER");
@@ -128,7 +117,7 @@ __attribute__((constructor(101))) static void worker_early(void) {
   }
   worker_mode = 1;
   const char *fds = getenv("PYDRON_WORKER_FD");
-  if (!mpi_worker && fds && parse_int(fds, 0, 1 << 20, &fd) != 0) {
+  if (!mpi_worker && fds && pydron_parse_long(fds, 0, 1 << 20, &fd) != 0) {
     say("pydron: worker: PYDRON_WORKER_FD is not a descriptor number\n");
     _exit(126);
   }
@@ -508,7 +497,7 @@ static int start_lease(const struct proto_reader *r) {
   const char *v = getenv("PYDRON_WORKER_LEASE_MS");
   if (!v)
     return 0;
-  if (parse_int(v, 100, 3600L * 1000, &ms) != 0) {
+  if (pydron_parse_long(v, 100, 3600L * 1000, &ms) != 0) {
     say("pydron: worker: PYDRON_WORKER_LEASE_MS is not a number of "
         "milliseconds (100 to 3600000)\n");
     return -1;
@@ -617,7 +606,7 @@ static int runtime_in_executable(void) {
 static int serve(void) {
   long threads = 0;
   const char *tv = getenv("PYDRON_WORKER_THREADS");
-  if (!tv || parse_int(tv, 1, 4096, &threads) != 0) {
+  if (!tv || pydron_parse_long(tv, 1, 4096, &threads) != 0) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     threads = n > 0 ? n : 1;
   }

@@ -1,5 +1,5 @@
 // The MPI bridge on its own (lit runs it; see the comment below).
-// RUN: %clang -O2 -D_GNU_SOURCE -DPYDRON_HAVE_MPI=1 -I/usr/lib/x86_64-linux-gnu/openmpi/include -I%src_root/runtime/src %s %src_root/runtime/src/mpi_bridge.c -pthread -ldl -o %t
+// RUN: %clang -O2 -D_GNU_SOURCE -DPYDRON_HAVE_MPI=1 -I/usr/lib/x86_64-linux-gnu/openmpi/include -I%src_root/runtime/src %s %src_root/runtime/src/mpi_bridge.c %src_root/runtime/src/env.c -pthread -ldl -o %t
 // RUN: %t detect
 // RUN: %mpirun -np 3 %t echo | FileCheck %s
 // CHECK: bridge_unit: OK
@@ -12,7 +12,8 @@
  * README. Build (no -lmpi: the bridge dlopens libmpi.so.40):
  *   clang-19 -O2 -D_GNU_SOURCE -DPYDRON_HAVE_MPI=1 \
  *     -I/usr/lib/x86_64-linux-gnu/openmpi/include -Iruntime/src \
- *     test/mpi/bridge_unit.c runtime/src/mpi_bridge.c -pthread -o bridge_unit
+ *     test/mpi/bridge_unit.c runtime/src/mpi_bridge.c runtime/src/env.c \
+ *     -pthread -o bridge_unit
  * Run (as root add --allow-run-as-root; --oversubscribe on a small box):
  *   mpirun --oversubscribe --mca btl self,vader -np 3 ./bridge_unit echo
  *     rank 0 sends 1 KiB, 10 MiB and 100 MiB to each worker rank, which
