@@ -145,6 +145,20 @@ start_bg() {
 # has_procs [hostK]: true when a process runs from the hosts' tmp dirs.
 has_procs() { [ -n "$(hosts pids "$H" "${1:-}")" ]; }
 
+# worker_procs [hostK]: the "PID USER ARGS" lines of the Pydron workers
+# among them (started through the shipped loader: "--argv0"), not the
+# commands of a run starting up (nor the shell that is about to exec the
+# worker, whose command line names it too).
+worker_procs() {
+  hosts procs "$H" "${1:-}" | awk '/ --argv0 / && $3 !~ /(^|\/)(ba|da)?sh$/'
+}
+
+# worker_pids [hostK]: their PIDs.
+worker_pids() { worker_procs "${1:-}" | awk '{print $1}'; }
+
+# has_worker [hostK]: true when a Pydron worker runs there.
+has_worker() { [ -n "$(worker_pids "${1:-}")" ]; }
+
 # not_in SECRET FILE...: fails if SECRET occurs in any of the files.
 not_in() {
   local secret=$1 f
